@@ -1,0 +1,126 @@
+import { z } from 'zod';
+
+/**
+ * Configuration primitives. Every process builds one zod object from the fragments its
+ * modules export and parses `process.env` once, in its main.ts; nothing else reads the
+ * environment. Variable names are the environment names themselves, so an error names the
+ * variable an operator has to fix.
+ */
+
+/** Booleans as the old system's files write them: true/false in any case, and 1/0. */
+export const envBool = (defaultValue: boolean) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return defaultValue;
+      const lower = v.toLowerCase();
+      if (lower === 'true' || lower === '1') return true;
+      if (lower === 'false' || lower === '0') return false;
+      ctx.addIssue({ code: 'custom', message: `expected true/false or 1/0, got "${v}"` });
+      return z.NEVER;
+    });
+
+const numberFrom = (v: string | undefined, ctx: z.RefinementCtx, int: boolean): number | undefined => {
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v.trim());
+  if (!Number.isFinite(n) || (int && !Number.isInteger(n))) {
+    ctx.addIssue({ code: 'custom', message: `expected ${int ? 'an integer' : 'a number'}, got "${v}"` });
+    return undefined;
+  }
+  return n;
+};
+
+/** An integer in [min, max] with a default. */
+export const envInt = (defaultValue: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const n = numberFrom(v, ctx, true);
+      if (n === undefined) return defaultValue;
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} and ${max}, got ${n}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** A number in [min, max] with a default. */
+export const envNumber = (defaultValue: number, min = -Infinity, max = Infinity) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const n = numberFrom(v, ctx, false);
+      if (n === undefined) return defaultValue;
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} and ${max}, got ${n}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** A comma-separated list. */
+export const envList = (defaultValue: readonly string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v) =>
+      v === undefined || v.trim() === ''
+        ? [...defaultValue]
+        : v
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0),
+    );
+
+export const envString = (defaultValue?: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? defaultValue : v));
+
+/** A URL (or unset). */
+export const envUrl = () =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      try {
+        new URL(v);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not a valid URL' });
+        return z.NEVER;
+      }
+      return v;
+    });
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses `env` against a shape of env-var-named fields and reports every bad variable at once.
+ * Secrets are never echoed back: messages name the variable and the rule, not the value,
+ * for fields whose name looks secret.
+ */
+export function parseConfig<S extends z.ZodRawShape>(
+  shape: S,
+  env: Record<string, string | undefined>,
+): z.output<z.ZodObject<S>> {
+  const result = z.object(shape).safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const secret = /PASSWORD|TOKEN|SECRET/i.test(name);
+    const message = secret ? issue.message.replace(/"[^"]*"/g, '(hidden)') : issue.message;
+    return `${name}: ${message}`;
+  });
+  throw new ConfigError(problems);
+}

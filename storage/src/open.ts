@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { envInt, envString, envUrl } from '@flowscope/common';
+import { openPglite, openPostgres, type Database } from './driver.ts';
+import { migrate } from './migrate.ts';
+import { ensurePartitions } from './partitions.ts';
+
+export const storageConfigShape = {
+  DATABASE_URL: envUrl(),
+  /** Where embedded PGlite keeps its files when DATABASE_URL is unset. */
+  FLOWSCOPE_DATA_DIR: envString('.data/flowscope'),
+  FLOWSCOPE_DB_POOL_SIZE: envInt(10, 1, 1000),
+  /** Daily partitions created ahead of today. */
+  FLOWSCOPE_PARTITIONS_AHEAD_DAYS: envInt(3, 1, 365),
+};
+
+export type StorageConfig = z.output<z.ZodObject<typeof storageConfigShape>>;
+
+/**
+ * Opens the configured database, applies migrations and creates partitions ahead.
+ * PostgreSQL when DATABASE_URL is set; embedded PGlite in FLOWSCOPE_DATA_DIR otherwise.
+ */
+export async function openDatabase(
+  config: Pick<StorageConfig, 'DATABASE_URL' | 'FLOWSCOPE_DATA_DIR' | 'FLOWSCOPE_DB_POOL_SIZE' | 'FLOWSCOPE_PARTITIONS_AHEAD_DAYS'>,
+  options: { migrate?: boolean } = {},
+): Promise<Database> {
+  const db = config.DATABASE_URL
+    ? openPostgres({ url: config.DATABASE_URL, maxConnections: config.FLOWSCOPE_DB_POOL_SIZE })
+    : await openPglite({ dataDir: config.FLOWSCOPE_DATA_DIR });
+  if (options.migrate !== false) {
+    try {
+      await migrate(db);
+      await ensurePartitions(db, new Date(), config.FLOWSCOPE_PARTITIONS_AHEAD_DAYS);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
+  return db;
+}

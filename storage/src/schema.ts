@@ -1,0 +1,182 @@
+import {
+  bigint,
+  bigserial,
+  boolean,
+  doublePrecision,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  smallint,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+
+// Mirrors migrations/*.sql for typed queries. The SQL is the source of truth (partitioning,
+// partial indexes and functions are beyond what drizzle-kit generates); test/schema.int.test.ts
+// checks that every column declared here exists in the migrated database with the same type.
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+
+export const traceSteps = pgTable(
+  'trace_steps',
+  {
+    traceId: text('trace_id').notNull(),
+    spanId: text('span_id').notNull(),
+    parentSpanId: text('parent_span_id'),
+    workflowId: text('workflow_id').notNull(),
+    workflowType: text('workflow_type').notNull(),
+    layer: text('layer').notNull(),
+    component: text('component').notNull(),
+    name: text('name').notNull(),
+    kind: smallint('kind').notNull(),
+    statusCode: smallint('status_code').notNull(),
+    statusMessage: text('status_message'),
+    isError: boolean('is_error').notNull(),
+    startTime: tz('start_time').notNull(),
+    endTime: tz('end_time').notNull(),
+    durationMs: doublePrecision('duration_ms').notNull(),
+    userId: text('user_id'),
+    scopeName: text('scope_name'),
+    attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull(),
+    resource: jsonb('resource').$type<Record<string, unknown>>().notNull(),
+    events: jsonb('events').$type<SpanEventJson[]>().notNull(),
+    links: jsonb('links').$type<SpanLinkJson[]>().notNull(),
+    ingestedAt: tz('ingested_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.traceId, t.spanId, t.startTime] })],
+);
+
+export interface SpanEventJson {
+  name: string;
+  /** ISO timestamp with microseconds. */
+  time: string;
+  attributes: Record<string, unknown>;
+}
+
+export interface SpanLinkJson {
+  traceId: string;
+  spanId: string;
+  attributes: Record<string, unknown>;
+}
+
+export const workflowSessions = pgTable('workflow_sessions', {
+  workflowId: text('workflow_id').primaryKey(),
+  workflowType: text('workflow_type').notNull(),
+  status: text('status').$type<WorkflowStatus>().notNull(),
+  userId: text('user_id'),
+  firstTraceId: text('first_trace_id'),
+  startedAt: tz('started_at').notNull(),
+  endedAt: tz('ended_at').notNull(),
+  durationMs: doublePrecision('duration_ms'),
+  spanCount: integer('span_count').notNull(),
+  errorCount: integer('error_count').notNull(),
+  keep: boolean('keep').notNull(),
+  createdAt: tz('created_at').notNull(),
+  updatedAt: tz('updated_at').notNull(),
+});
+
+export type WorkflowStatus = 'in_progress' | 'completed' | 'failed' | 'timed_out';
+
+export const errorLogs = pgTable('error_logs', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  traceId: text('trace_id').notNull(),
+  spanId: text('span_id').notNull(),
+  seq: integer('seq').notNull(),
+  correlationId: text('correlation_id').notNull(),
+  workflowType: text('workflow_type').notNull(),
+  layer: text('layer').notNull(),
+  component: text('component').notNull(),
+  spanName: text('span_name').notNull(),
+  severity: text('severity').notNull(),
+  errorType: text('error_type').notNull(),
+  message: text('message').notNull(),
+  stack: text('stack'),
+  occurredAt: tz('occurred_at').notNull(),
+  attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull(),
+  resolved: boolean('resolved').notNull(),
+  resolvedBy: text('resolved_by'),
+  resolvedAt: tz('resolved_at'),
+  createdAt: tz('created_at').notNull(),
+});
+
+export const performanceSnapshots = pgTable(
+  'performance_snapshots',
+  {
+    bucketStart: tz('bucket_start').notNull(),
+    workflowType: text('workflow_type').notNull(),
+    layer: text('layer').notNull(),
+    component: text('component').notNull(),
+    metric: text('metric').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    errorCount: bigint('error_count', { mode: 'number' }).notNull(),
+    sum: doublePrecision('sum').notNull(),
+    min: doublePrecision('min'),
+    max: doublePrecision('max'),
+    buckets: bigint('buckets', { mode: 'number' }).array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bucketStart, t.workflowType, t.layer, t.component, t.metric] })],
+);
+
+export const alertRules = pgTable('alert_rules', {
+  id: serial('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  description: text('description').notNull(),
+  metric: text('metric').notNull(),
+  workflowType: text('workflow_type'),
+  layer: text('layer'),
+  component: text('component'),
+  warningThreshold: doublePrecision('warning_threshold'),
+  criticalThreshold: doublePrecision('critical_threshold'),
+  windowSeconds: integer('window_seconds').notNull(),
+  evalIntervalSeconds: integer('eval_interval_seconds').notNull(),
+  recipients: text('recipients').array().notNull(),
+  enabled: boolean('enabled').notNull(),
+  source: text('source').notNull(),
+  createdAt: tz('created_at').notNull(),
+  updatedAt: tz('updated_at').notNull(),
+});
+
+export const alerts = pgTable('alerts', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  ruleId: integer('rule_id').notNull(),
+  scopeKey: text('scope_key').notNull(),
+  severity: text('severity').$type<'warning' | 'critical'>().notNull(),
+  state: text('state').$type<'firing' | 'resolved'>().notNull(),
+  value: doublePrecision('value').notNull(),
+  threshold: doublePrecision('threshold').notNull(),
+  firstSeen: tz('first_seen').notNull(),
+  lastSeen: tz('last_seen').notNull(),
+  resolvedAt: tz('resolved_at'),
+  notificationStatus: text('notification_status').notNull(),
+  lastNotifiedAt: tz('last_notified_at'),
+  createdAt: tz('created_at').notNull(),
+});
+
+export const emailOutbox = pgTable('email_outbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  alertId: bigint('alert_id', { mode: 'number' }),
+  idempotencyKey: text('idempotency_key').unique(),
+  recipients: text('recipients').array().notNull(),
+  subject: text('subject').notNull(),
+  bodyText: text('body_text').notNull(),
+  bodyHtml: text('body_html'),
+  status: text('status').$type<'pending' | 'sending' | 'sent' | 'failed' | 'unsent'>().notNull(),
+  attempts: integer('attempts').notNull(),
+  lastError: text('last_error'),
+  createdAt: tz('created_at').notNull(),
+  updatedAt: tz('updated_at').notNull(),
+  sentAt: tz('sent_at'),
+});
+
+export const apiTokens = pgTable('api_tokens', {
+  id: serial('id').primaryKey(),
+  name: text('name').notNull(),
+  role: text('role').$type<'admin' | 'viewer'>().notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  tokenPrefix: text('token_prefix').notNull(),
+  createdAt: tz('created_at').notNull(),
+  lastUsedAt: tz('last_used_at'),
+  revokedAt: tz('revoked_at'),
+});

@@ -1,0 +1,234 @@
+import { copyLine, nanosToIso } from './copy.ts';
+import type { Database, Tx } from './driver.ts';
+import type { SpanEventJson, SpanLinkJson } from './schema.ts';
+
+/** One span as the collector maps it, ready to store. Ids are lowercase hex. */
+export interface SpanRecord {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  workflowId: string;
+  workflowType: string;
+  layer: string;
+  component: string;
+  name: string;
+  kind: number;
+  statusCode: number;
+  statusMessage: string | null;
+  isError: boolean;
+  startUnixNano: bigint;
+  endUnixNano: bigint;
+  userId: string | null;
+  scopeName: string | null;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  events: SpanEventJson[];
+  links: SpanLinkJson[];
+}
+
+/** One error span or exception event. */
+export interface ErrorRecord {
+  traceId: string;
+  spanId: string;
+  seq: number;
+  correlationId: string;
+  workflowType: string;
+  layer: string;
+  component: string;
+  spanName: string;
+  severity: string;
+  errorType: string;
+  message: string;
+  stack: string | null;
+  occurredUnixNano: bigint;
+  attributes: Record<string, unknown>;
+}
+
+export interface SpanBatch {
+  spans: readonly SpanRecord[];
+  errors: readonly ErrorRecord[];
+}
+
+export interface WriteResult {
+  /** Spans newly stored by this write. */
+  inserted: number;
+  /** Spans already stored (a re-delivery); not counted again anywhere. */
+  duplicates: number;
+}
+
+const SPAN_COLUMNS = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'workflow_id',
+  'workflow_type',
+  'layer',
+  'component',
+  'name',
+  'kind',
+  'status_code',
+  'status_message',
+  'is_error',
+  'start_time',
+  'end_time',
+  'duration_ms',
+  'user_id',
+  'scope_name',
+  'attributes',
+  'resource',
+  'events',
+  'links',
+] as const;
+
+const ERROR_COLUMNS = [
+  'trace_id',
+  'span_id',
+  'seq',
+  'correlation_id',
+  'workflow_type',
+  'layer',
+  'component',
+  'span_name',
+  'severity',
+  'error_type',
+  'message',
+  'stack',
+  'occurred_at',
+  'attributes',
+] as const;
+
+const spanValues = (s: SpanRecord) => [
+  s.traceId,
+  s.spanId,
+  s.parentSpanId,
+  s.workflowId,
+  s.workflowType,
+  s.layer,
+  s.component,
+  s.name,
+  s.kind,
+  s.statusCode,
+  s.statusMessage,
+  s.isError,
+  nanosToIso(s.startUnixNano),
+  nanosToIso(s.endUnixNano),
+  Number(s.endUnixNano - s.startUnixNano) / 1e6,
+  s.userId,
+  s.scopeName,
+  s.attributes,
+  s.resource,
+  s.events,
+  s.links,
+];
+
+const errorValues = (e: ErrorRecord) => [
+  e.traceId,
+  e.spanId,
+  e.seq,
+  e.correlationId,
+  e.workflowType,
+  e.layer,
+  e.component,
+  e.spanName,
+  e.severity,
+  e.errorType,
+  e.message,
+  e.stack,
+  nanosToIso(e.occurredUnixNano),
+  e.attributes,
+];
+
+const toObject = (columns: readonly string[], values: unknown[]) =>
+  Object.fromEntries(columns.map((c, i) => [c, values[i]]));
+
+const cols = (c: readonly string[]) => c.join(', ');
+
+// Spans are loaded into a per-connection staging table with COPY (the fastest path into
+// PostgreSQL), then moved with INSERT … ON CONFLICT DO NOTHING so a re-delivered span is
+// skipped. The workflow session counts are derived from the rows that insert RETURNs, i.e.
+// only from spans stored for the first time: a retried request never counts twice.
+const STAGING_DDL = `
+  CREATE TEMP TABLE IF NOT EXISTS fs_staging_spans (LIKE trace_steps INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+  CREATE TEMP TABLE IF NOT EXISTS fs_staging_errors (LIKE error_logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+`;
+
+const MOVE_SPANS = `
+WITH ins AS (
+  INSERT INTO trace_steps (${cols(SPAN_COLUMNS)})
+  SELECT ${cols(SPAN_COLUMNS)} FROM fs_staging_spans
+  ON CONFLICT DO NOTHING
+  RETURNING workflow_id, workflow_type, user_id, trace_id, start_time, end_time, is_error, parent_span_id
+), agg AS (
+  SELECT workflow_id,
+         (array_agg(workflow_type ORDER BY (workflow_type = 'unknown'), start_time))[1] AS workflow_type,
+         (array_agg(user_id ORDER BY start_time) FILTER (WHERE user_id IS NOT NULL))[1] AS user_id,
+         (array_agg(trace_id ORDER BY start_time))[1] AS first_trace_id,
+         min(start_time) AS started_at,
+         max(end_time) AS ended_at,
+         count(*)::integer AS span_count,
+         (count(*) FILTER (WHERE is_error))::integer AS error_count,
+         coalesce(bool_or(parent_span_id IS NULL AND NOT is_error), false) AS root_ok
+    FROM ins
+   GROUP BY workflow_id
+), up AS (
+  INSERT INTO workflow_sessions AS ws
+         (workflow_id, workflow_type, status, user_id, first_trace_id, started_at, ended_at, span_count, error_count, keep)
+  SELECT workflow_id, workflow_type,
+         CASE WHEN error_count > 0 THEN 'failed' WHEN root_ok THEN 'completed' ELSE 'in_progress' END,
+         user_id, first_trace_id, started_at, ended_at, span_count, error_count, true
+    FROM agg
+   ORDER BY workflow_id
+  ON CONFLICT (workflow_id) DO UPDATE SET
+    workflow_type = CASE WHEN ws.workflow_type = 'unknown' THEN EXCLUDED.workflow_type ELSE ws.workflow_type END,
+    user_id = coalesce(ws.user_id, EXCLUDED.user_id),
+    started_at = least(ws.started_at, EXCLUDED.started_at),
+    ended_at = greatest(ws.ended_at, EXCLUDED.ended_at),
+    span_count = ws.span_count + EXCLUDED.span_count,
+    error_count = ws.error_count + EXCLUDED.error_count,
+    keep = true,
+    status = CASE
+      WHEN ws.status = 'failed' OR EXCLUDED.status = 'failed' THEN 'failed'
+      WHEN EXCLUDED.status = 'completed' THEN 'completed'
+      ELSE ws.status END,
+    updated_at = now()
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM ins)::integer AS inserted`;
+
+const MOVE_ERRORS = `
+INSERT INTO error_logs (${cols(ERROR_COLUMNS)})
+SELECT ${cols(ERROR_COLUMNS)} FROM fs_staging_errors
+ON CONFLICT (trace_id, span_id, seq) DO NOTHING`;
+
+/**
+ * Stores a batch of spans and error records in the caller's transaction.
+ *
+ * Contract: idempotent (re-delivering the same spans inserts nothing and counts nothing
+ * again); durable once the caller's transaction commits. Returns how many spans were new.
+ */
+export async function writeSpanBatch(tx: Tx, batch: SpanBatch): Promise<WriteResult> {
+  if (batch.spans.length === 0 && batch.errors.length === 0) return { inserted: 0, duplicates: 0 };
+  await tx.query(STAGING_DDL);
+  let inserted = 0;
+  if (batch.spans.length > 0) {
+    const rows = batch.spans.map(spanValues);
+    await tx.copyIn('fs_staging_spans', SPAN_COLUMNS, rows.map(copyLine), () =>
+      rows.map((r) => toObject(SPAN_COLUMNS, r)),
+    );
+    const result = await tx.query<{ inserted: number }>(MOVE_SPANS);
+    inserted = Number(result[0]?.inserted ?? 0);
+  }
+  if (batch.errors.length > 0) {
+    const rows = batch.errors.map(errorValues);
+    await tx.copyIn('fs_staging_errors', ERROR_COLUMNS, rows.map(copyLine), () =>
+      rows.map((r) => toObject(ERROR_COLUMNS, r)),
+    );
+    await tx.query(MOVE_ERRORS);
+  }
+  return { inserted, duplicates: batch.spans.length - inserted };
+}
+
+/** Convenience: one batch in its own transaction. */
+export function writeSpans(db: Database, batch: SpanBatch): Promise<WriteResult> {
+  return db.transaction((tx) => writeSpanBatch(tx, batch));
+}

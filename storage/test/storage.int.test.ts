@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getTableColumns, getTableName } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import {
+  dropExpiredPartitions,
+  ensurePartitions,
+  listPartitions,
+  migrate,
+  openPostgres,
+  schema,
+  writeSpans,
+  type Database,
+} from '../src/index.ts';
+import { openTestDatabase, type Driver } from '../src/testing.ts';
+import { errorRecord, hex, span } from './fixtures.ts';
+
+// One suite, run against both drivers (the way Jaeger runs one integration suite per backend).
+describe.each<Driver>(['postgres', 'pglite'])('storage on %s', (driver) => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+  let url: string | undefined;
+
+  beforeAll(async () => {
+    ({ db, dispose, url } = await openTestDatabase(driver));
+  });
+  afterAll(async () => {
+    await dispose();
+  });
+
+  it('migrations are recorded and a second run applies nothing', async () => {
+    const versions = await db.query<{ version: string }>('SELECT version FROM flowscope_migrations');
+    expect(versions.map((v) => v.version)).toContain('0001_init');
+    expect(await migrate(db)).toEqual([]);
+  });
+
+  it('every column of the drizzle schema exists in the database with the same type', async () => {
+    const tables = Object.values(schema).filter((t): t is PgTable => typeof t === 'object' && t !== null && 'getSQL' in t);
+    expect(tables.length).toBeGreaterThanOrEqual(8);
+    for (const table of tables) {
+      const name = getTableName(table);
+      const rows = await db.query<{ column_name: string; udt_name: string }>(
+        `SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = $1 AND table_schema = 'public'`,
+        [name],
+      );
+      const actual = new Map(rows.map((r) => [r.column_name, r.udt_name]));
+      for (const column of Object.values(getTableColumns(table))) {
+        expect(actual.has(column.name), `${name}.${column.name}`).toBe(true);
+        const sqlType = column.getSQLType().replace('[]', '');
+        const udt = actual.get(column.name)!.replace(/^_/, '');
+        const same: Record<string, string[]> = {
+          text: ['text'],
+          smallint: ['int2'],
+          integer: ['int4'],
+          serial: ['int4'],
+          bigint: ['int8'],
+          bigserial: ['int8'],
+          boolean: ['bool'],
+          'double precision': ['float8'],
+          jsonb: ['jsonb'],
+          'timestamp with time zone': ['timestamptz'],
+        };
+        expect(same[sqlType] ?? [sqlType], `${name}.${column.name}`).toContain(udt);
+      }
+    }
+  });
+
+  it('creates daily partitions ahead and keeps a default partition', async () => {
+    const parts = await listPartitions(db, 'trace_steps');
+    expect(parts).toContain('trace_steps_default');
+    const today = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+    expect(parts).toContain(`trace_steps_p${today}`);
+    expect(await listPartitions(db, 'performance_snapshots')).toContain(`performance_snapshots_p${today}`);
+    expect(await ensurePartitions(db)).toBe(0);
+  });
+
+  it('stores spans idempotently and derives session counts only from new spans', async () => {
+    const t0 = Date.now();
+    const batch = {
+      spans: [
+        span({ spanId: hex(1, 16), startMs: t0, durationMs: 120, workflowId: 'wf-idem', userId: 'u-7' }),
+        span({ spanId: hex(2, 16), parentSpanId: hex(1, 16), startMs: t0 + 5, durationMs: 30, layer: 'database', workflowId: 'wf-idem' }),
+      ],
+      errors: [],
+    };
+    expect(await writeSpans(db, batch)).toEqual({ inserted: 2, duplicates: 0 });
+    expect(await writeSpans(db, batch)).toEqual({ inserted: 0, duplicates: 2 });
+    const [session] = await db.query<Record<string, unknown>>(
+      `SELECT workflow_type, status, span_count, error_count, user_id, duration_ms FROM workflow_sessions WHERE workflow_id = 'wf-idem'`,
+    );
+    expect(session).toMatchObject({ workflow_type: 'checkout', status: 'completed', span_count: 2, error_count: 0, user_id: 'u-7' });
+    expect(Number(session!.duration_ms)).toBeCloseTo(120, 3);
+    const [{ n }] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM trace_steps WHERE workflow_id = 'wf-idem'`)) as [
+      { n: number },
+    ];
+    expect(n).toBe(2);
+  });
+
+  it('keeps microsecond precision and odd characters intact through COPY', async () => {
+    const start = 1_700_000_000_123_456_789n;
+    const odd = 'tab\there\nnew line \\ back\rslash "quote" \'single\' ünïcødé';
+    await writeSpans(db, {
+      spans: [
+        {
+          ...span({ spanId: hex(3, 16), workflowId: 'wf-odd', name: odd, attributes: { odd, n: 1.5, nested: { a: [1, 2] } } }),
+          startUnixNano: start,
+          endUnixNano: start + 2_500_000n,
+        },
+      ],
+      errors: [],
+    });
+    const [row] = await db.query<{ name: string; attributes: unknown; st: string; duration_ms: number }>(
+      `SELECT name, attributes, to_char(start_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS st, duration_ms
+         FROM trace_steps WHERE workflow_id = 'wf-odd'`,
+    );
+    expect(row!.name).toBe(odd);
+    expect(row!.attributes).toEqual({ odd, n: 1.5, nested: { a: [1, 2] } });
+    expect(row!.st).toBe('2023-11-14 22:13:20.123456');
+    expect(Number(row!.duration_ms)).toBeCloseTo(2.5, 6);
+  });
+
+  it('a span with an odd timestamp lands in the default partition and moves when its day is created', async () => {
+    const old = Date.UTC(2001, 0, 2, 12);
+    await writeSpans(db, { spans: [span({ spanId: hex(4, 16), startMs: old, workflowId: 'wf-old' })], errors: [] });
+    const inDefault = await db.query(`SELECT 1 FROM trace_steps_default WHERE workflow_id = 'wf-old'`);
+    expect(inDefault).toHaveLength(1);
+    expect(await ensurePartitions(db, new Date(Date.UTC(2001, 0, 2)), 1)).toBeGreaterThan(0);
+    expect(await db.query(`SELECT 1 FROM trace_steps_default WHERE workflow_id = 'wf-old'`)).toHaveLength(0);
+    expect(await db.query(`SELECT 1 FROM trace_steps_p20010102 WHERE workflow_id = 'wf-old'`)).toHaveLength(1);
+  });
+
+  it('retention drops whole expired partitions and keeps current ones', async () => {
+    const dropped = await dropExpiredPartitions(db, 'trace_steps', 30);
+    expect(dropped).toContain('trace_steps_p20010102');
+    const parts = await listPartitions(db, 'trace_steps');
+    expect(parts).not.toContain('trace_steps_p20010102');
+    const today = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+    expect(parts).toContain(`trace_steps_p${today}`);
+    expect(parts).toContain('trace_steps_default');
+  });
+
+  it('error records are stored once and failure marks the session failed', async () => {
+    const t0 = Date.now();
+    const batch = {
+      spans: [span({ spanId: hex(5, 16), workflowId: 'wf-err', isError: true, statusCode: 2, startMs: t0 })],
+      errors: [errorRecord({ spanId: hex(5, 16), correlationId: 'wf-err' }), errorRecord({ spanId: hex(5, 16), seq: 1, correlationId: 'wf-err', errorType: 'TypeError' })],
+    };
+    await writeSpans(db, batch);
+    await writeSpans(db, batch);
+    const errs = await db.query<{ error_type: string; resolved: boolean }>(
+      `SELECT error_type, resolved FROM error_logs WHERE correlation_id = 'wf-err' ORDER BY seq`,
+    );
+    expect(errs).toEqual([
+      { error_type: 'Error', resolved: false },
+      { error_type: 'TypeError', resolved: false },
+    ]);
+    const [s] = await db.query<{ status: string; error_count: number }>(
+      `SELECT status, error_count FROM workflow_sessions WHERE workflow_id = 'wf-err'`,
+    );
+    expect(s).toEqual({ status: 'failed', error_count: 1 });
+  });
+
+  it('uses the partial indexes for the two hot questions', async () => {
+    const idx = await db.query<{ indexname: string; indexdef: string }>(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN ('workflow_sessions_in_progress_idx', 'error_logs_unresolved_idx')`,
+    );
+    expect(idx.map((i) => i.indexname).sort()).toEqual(['error_logs_unresolved_idx', 'workflow_sessions_in_progress_idx']);
+    expect(idx.find((i) => i.indexname === 'workflow_sessions_in_progress_idx')!.indexdef).toMatch(/WHERE \(status = 'in_progress'/);
+    expect(idx.find((i) => i.indexname === 'error_logs_unresolved_idx')!.indexdef).toMatch(/WHERE \(resolved = false\)/);
+  });
+
+  if (driver === 'postgres') {
+    it('concurrent migrations from several replicas serialise on the advisory lock', async () => {
+      const { createTestDatabase } = await import('../src/testing.ts');
+      const t = await createTestDatabase();
+      const replicas = [0, 1, 2, 3].map(() => openPostgres({ url: t.url, maxConnections: 2 }));
+      try {
+        const results = await Promise.all(replicas.map((r) => migrate(r)));
+        expect(results.flat()).toEqual(['0001_init']);
+      } finally {
+        await Promise.all(replicas.map((r) => r.close()));
+        await t.drop();
+      }
+      expect(url).toBeDefined();
+    });
+  }
+});
