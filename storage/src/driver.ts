@@ -1,4 +1,5 @@
-import { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import { PGlite } from '@electric-sql/pglite';

@@ -6,3 +6,4 @@ export * from './open.ts';
 export * from './copy.ts';
 export * as schema from './schema.ts';
 export type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';
+export * from './histogram.ts';

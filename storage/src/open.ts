@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { envInt, envString, envUrl } from '@flowscope/common';
 import { openPglite, openPostgres, type Database } from './driver.ts';
 import { migrate } from './migrate.ts';

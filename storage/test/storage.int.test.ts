@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getTableColumns, getTableName } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
+import { getTableColumns, getTableName, is } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
 import {
   dropExpiredPartitions,
   ensurePartitions,
@@ -34,7 +34,7 @@ describe.each<Driver>(['postgres', 'pglite'])('storage on %s', (driver) => {
   });
 
   it('every column of the drizzle schema exists in the database with the same type', async () => {
-    const tables = Object.values(schema).filter((t): t is PgTable => typeof t === 'object' && t !== null && 'getSQL' in t);
+    const tables = (Object.values(schema) as unknown[]).filter((t): t is PgTable => is(t, PgTable));
     expect(tables.length).toBeGreaterThanOrEqual(8);
     for (const table of tables) {
       const name = getTableName(table);
