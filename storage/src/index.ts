@@ -7,3 +7,4 @@ export * from './copy.ts';
 export * as schema from './schema.ts';
 export type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';
 export * from './histogram.ts';
+export * from './snapshots.ts';

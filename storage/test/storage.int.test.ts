@@ -184,3 +184,33 @@ describe.each<Driver>(['postgres', 'pglite'])('storage on %s', (driver) => {
     });
   }
 });
+
+describe.each<Driver>(['postgres', 'pglite'])('performance snapshots on %s', (driver) => {
+  it('upserts deltas: counts and buckets add, min and max widen', async () => {
+    const { db, dispose } = await openTestDatabase(driver);
+    try {
+      const { writeSnapshotDeltas, emptyBuckets, bucketIndex } = await import('../src/index.ts');
+      const minute = Math.floor(Date.now() / 60000) * 60000;
+      const delta = (v: number, errors: number) => {
+        const buckets = emptyBuckets();
+        buckets[bucketIndex(v)] = 1;
+        return { bucketStartMs: minute, workflowType: 'checkout', layer: 'database', component: 'pg', metric: 'duration_ms', count: 1, errorCount: errors, sum: v, min: v, max: v, buckets };
+      };
+      await db.transaction((tx) => writeSnapshotDeltas(tx, [delta(10, 0)]));
+      await db.transaction((tx) => writeSnapshotDeltas(tx, [delta(300, 1)]));
+      const [row] = await db.query<{ count: string; error_count: string; sum: number; min: number; max: number; buckets: string[] }>(
+        `SELECT count, error_count, sum, min, max, buckets FROM performance_snapshots`,
+      );
+      expect(Number(row!.count)).toBe(2);
+      expect(Number(row!.error_count)).toBe(1);
+      expect(Number(row!.sum)).toBe(310);
+      expect([Number(row!.min), Number(row!.max)]).toEqual([10, 300]);
+      const b = row!.buckets.map(Number);
+      expect(b[bucketIndex(10)]).toBe(1);
+      expect(b[bucketIndex(300)]).toBe(1);
+      expect(b.reduce((s, c) => s + c, 0)).toBe(2);
+    } finally {
+      await dispose();
+    }
+  });
+});
