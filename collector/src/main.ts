@@ -1,0 +1,42 @@
+import { ConfigError, createLogger, loggingConfigShape, parseConfig } from '@flowscope/common';
+import { openDatabase, storageConfigShape } from '@flowscope/storage';
+import { buildCollector } from './app.ts';
+import { collectorConfigShape } from './config.ts';
+
+/** The collector process: parse the environment once, open storage, listen, stop on signals. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseConfig({ ...loggingConfigShape, ...storageConfigShape, ...collectorConfigShape }, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`flowscope collector: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config, 'flowscope-collector');
+  const db = await openDatabase(config);
+  logger.info({ storage: db.kind }, 'storage ready');
+  const collector = buildCollector({ db, config, logger });
+  await collector.app.listen({ host: config.FLOWSCOPE_COLLECTOR_HOST, port: config.FLOWSCOPE_COLLECTOR_PORT });
+  const address = collector.app.server.address();
+  logger.info({ port: typeof address === 'object' && address ? address.port : config.FLOWSCOPE_COLLECTOR_PORT }, 'collector listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new requests, flushing the writer');
+    await collector.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`flowscope collector failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,151 @@
+import type { ErrorRecord, SpanRecord } from '@flowscope/storage';
+import { nanosToIso } from '@flowscope/storage';
+import { SPAN_KIND, STATUS_CODE, type DecodedExport, type DecodedSpan } from './model.ts';
+
+export const LAYERS = ['frontend', 'api', 'service', 'database', 'cache', 'queue', 'external'] as const;
+export type Layer = (typeof LAYERS)[number];
+
+const CACHE_SYSTEMS = new Set(['redis', 'memcached', 'valkey', 'hazelcast', 'ignite', 'coherence']);
+
+const s = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : undefined;
+
+/** First string of a header attribute (semconv records request headers as string arrays). */
+const header = (v: unknown): string | undefined => (Array.isArray(v) ? s(v[0]) : s(v));
+
+const isHttp = (a: Record<string, unknown>) =>
+  'http.method' in a || 'http.request.method' in a || 'http.route' in a || 'http.url' in a || 'url.full' in a;
+
+/**
+ * The span's layer: app.layer when it names a known layer, else inferred per ARCHITECTURE.md:
+ * db.system → database (cache for key-value stores), messaging → queue, browser SDK →
+ * frontend, SERVER http span → api, CLIENT http span → external, else service.
+ */
+export function inferLayer(span: DecodedSpan, resource: Record<string, unknown>): Layer {
+  const explicit = s(span.attributes['app.layer']) ?? s(resource['app.layer']);
+  if (explicit && (LAYERS as readonly string[]).includes(explicit)) return explicit as Layer;
+  const a = span.attributes;
+  const db = s(a['db.system']) ?? s(a['db.system.name']);
+  if (db) return CACHE_SYSTEMS.has(db.toLowerCase()) ? 'cache' : 'database';
+  if ('messaging.system' in a) return 'queue';
+  if (s(resource['telemetry.sdk.language']) === 'webjs' || s(resource['browser.platform']) || s(resource['browser.brands']))
+    return 'frontend';
+  if (isHttp(a) && span.kind === SPAN_KIND.server) return 'api';
+  if (isHttp(a) && span.kind === SPAN_KIND.client) return 'external';
+  return 'service';
+}
+
+/** A span's own correlation id candidate, by the fallback order of ARCHITECTURE.md. */
+function ownWorkflowId(a: Record<string, unknown>): string | undefined {
+  return (
+    s(a['workflow.id']) ??
+    s(a['correlation_id']) ??
+    s(a['correlation.id']) ??
+    header(a['http.request.header.x-correlation-id']) ??
+    header(a['http.request.header.x_correlation_id'])
+  );
+}
+
+export interface MappedBatch {
+  spans: SpanRecord[];
+  errors: ErrorRecord[];
+  traceIds: string[];
+}
+
+/**
+ * Maps decoded, validated and redacted spans to rows. Workflow type and id that a span lacks
+ * are inherited from other spans of the same trace in the request (a service that does not
+ * tag its spans still joins the workflow of the trace it is part of).
+ */
+export function mapExport(req: DecodedExport): MappedBatch {
+  const traceType = new Map<string, string>();
+  const traceWorkflow = new Map<string, string>();
+  for (const rs of req.resourceSpans) {
+    const resType = s(rs.resource['workflow.type']);
+    for (const ss of rs.scopeSpans) {
+      for (const span of ss.spans) {
+        const type = s(span.attributes['workflow.type']) ?? resType;
+        if (type && !traceType.has(span.traceId)) traceType.set(span.traceId, type);
+        const id = ownWorkflowId(span.attributes);
+        if (id && !traceWorkflow.has(span.traceId)) traceWorkflow.set(span.traceId, id);
+      }
+    }
+  }
+
+  const spans: SpanRecord[] = [];
+  const errors: ErrorRecord[] = [];
+  for (const rs of req.resourceSpans) {
+    const component = s(rs.resource['service.name']) ?? 'unknown_service';
+    const resType = s(rs.resource['workflow.type']);
+    for (const ss of rs.scopeSpans) {
+      for (const span of ss.spans) {
+        const a = span.attributes;
+        const workflowType = s(a['workflow.type']) ?? resType ?? traceType.get(span.traceId) ?? 'unknown';
+        const workflowId = ownWorkflowId(a) ?? traceWorkflow.get(span.traceId) ?? span.traceId;
+        const layer = inferLayer(span, rs.resource);
+        const isError = span.statusCode === STATUS_CODE.error;
+        const record: SpanRecord = {
+          traceId: span.traceId,
+          spanId: span.spanId,
+          parentSpanId: span.parentSpanId === '' ? null : span.parentSpanId,
+          workflowId,
+          workflowType,
+          layer,
+          component,
+          name: span.name,
+          kind: span.kind,
+          statusCode: span.statusCode,
+          statusMessage: span.statusMessage === '' ? null : span.statusMessage,
+          isError,
+          startUnixNano: span.startUnixNano,
+          endUnixNano: span.endUnixNano,
+          userId: s(a['enduser.id']) ?? s(a['user.id']) ?? null,
+          scopeName: ss.scopeName === '' ? null : ss.scopeName,
+          attributes: a,
+          resource: rs.resource,
+          events: span.events.map((e) => ({ name: e.name, time: nanosToIso(e.timeUnixNano), attributes: e.attributes })),
+          links: span.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, attributes: l.attributes })),
+        };
+        spans.push(record);
+
+        const base = {
+          traceId: span.traceId,
+          spanId: span.spanId,
+          correlationId: workflowId,
+          workflowType,
+          layer,
+          component,
+          spanName: span.name,
+        };
+        const exceptions = span.events.filter((e) => e.name === 'exception');
+        if (isError) {
+          const first = exceptions[0]?.attributes;
+          errors.push({
+            ...base,
+            seq: 0,
+            severity: 'error',
+            errorType: s(a['error.type']) ?? s(first?.['exception.type']) ?? 'Error',
+            message: span.statusMessage || s(first?.['exception.message']) || span.name,
+            stack: s(first?.['exception.stacktrace']) ?? null,
+            occurredUnixNano: span.endUnixNano,
+            attributes: a,
+          });
+        }
+        exceptions.forEach((e, i) => {
+          errors.push({
+            ...base,
+            seq: i + 1,
+            // An exception recorded on a span that did not fail was handled: a warning.
+            severity: isError ? 'error' : 'warning',
+            errorType: s(e.attributes['exception.type']) ?? 'Exception',
+            message: s(e.attributes['exception.message']) ?? '',
+            stack: s(e.attributes['exception.stacktrace']) ?? null,
+            occurredUnixNano: e.timeUnixNano > 0n ? e.timeUnixNano : span.endUnixNano,
+            attributes: e.attributes,
+          });
+        });
+      }
+    }
+  }
+  return { spans, errors, traceIds: [...new Set(spans.map((x) => x.traceId))] };
+}

@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The collector's own Prometheus metrics, on a registry per instance (tests run several). */
+export function createCollectorMetrics(registry = new Registry()) {
+  return {
+    registry,
+    requests: new Counter({
+      name: 'flowscope_export_requests_total',
+      help: 'OTLP export requests by transport and response status code',
+      labelNames: ['transport', 'code'] as const,
+      registers: [registry],
+    }),
+    received: new Counter({
+      name: 'flowscope_spans_received_total',
+      help: 'Spans decoded from export requests',
+      registers: [registry],
+    }),
+    accepted: new Counter({
+      name: 'flowscope_spans_accepted_total',
+      help: 'Spans acknowledged to the sender (committed, or already stored)',
+      registers: [registry],
+    }),
+    stored: new Counter({
+      name: 'flowscope_spans_stored_total',
+      help: 'Spans newly written to storage',
+      registers: [registry],
+    }),
+    duplicates: new Counter({
+      name: 'flowscope_spans_duplicate_total',
+      help: 'Spans re-delivered that were already stored (skipped)',
+      registers: [registry],
+    }),
+    refused: new Counter({
+      name: 'flowscope_spans_refused_total',
+      help: 'Spans refused, by reason (invalid, queue_full, storage_unavailable, memory_limit, storage_error, shutting_down)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    redacted: new Counter({
+      name: 'flowscope_attributes_redacted_total',
+      help: 'Attribute values replaced because their key names a secret',
+      registers: [registry],
+    }),
+    writeDuration: new Histogram({
+      name: 'flowscope_write_duration_seconds',
+      help: 'Time to commit one group-commit batch',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    writeBatchSpans: new Histogram({
+      name: 'flowscope_write_batch_spans',
+      help: 'Spans per committed batch',
+      buckets: [1, 10, 50, 100, 500, 1000, 5000, 10000, 50000],
+      registers: [registry],
+    }),
+    queuedSpans: new Gauge({
+      name: 'flowscope_writer_queue_spans',
+      help: 'Spans waiting for the writer',
+      registers: [registry],
+    }),
+    inflightBytes: new Gauge({
+      name: 'flowscope_inflight_bytes',
+      help: 'Request body bytes held in memory across all requests',
+      registers: [registry],
+    }),
+    storageUp: new Gauge({
+      name: 'flowscope_storage_up',
+      help: '1 when the last write or probe reached storage, 0 while it is unavailable',
+      registers: [registry],
+    }),
+  };
+}
+
+export type CollectorMetrics = ReturnType<typeof createCollectorMetrics>;

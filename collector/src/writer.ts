@@ -1,0 +1,235 @@
+import type { Logger } from 'pino';
+import { errors, FlowscopeError } from '@flowscope/common';
+import { writeSpanBatch, type Database, type ErrorRecord, type SpanRecord, type Tx, type WriteResult } from '@flowscope/storage';
+import type { CollectorMetrics } from './metrics.ts';
+
+export interface WriterOptions {
+  /** Most spans committed in one transaction. */
+  maxBatchSpans: number;
+  /** Most spans waiting at once; past it, submit() refuses with a retryable 429. */
+  maxQueueSpans: number;
+  /** How long a flush waits for more requests to join it (0: flush as soon as idle). */
+  lingerMs: number;
+  /** Retry-After for refusals, and the probe interval while storage is down. */
+  retryAfterSeconds: number;
+}
+
+/** Extra work done in the same transaction as a batch (span metrics, later stages). */
+export type BatchHook = (tx: Tx, items: readonly WriteItem[], result: WriteResult) => Promise<void>;
+
+export interface WriteItem {
+  spans: readonly SpanRecord[];
+  errors: readonly ErrorRecord[];
+  /** Opaque extra payload carried to hooks (e.g. snapshot deltas). */
+  extra?: unknown;
+}
+
+interface Pending {
+  item: WriteItem;
+  size: number;
+  resolve(r: WriteResult): void;
+  reject(e: unknown): void;
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+const RETRY_IN_PLACE = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+const codeOf = (err: unknown): string => String((err as { code?: unknown })?.code ?? '');
+
+export function isConnectionError(err: unknown): boolean {
+  const code = codeOf(err);
+  return CONNECTION_CODES.has(code) || code.startsWith('08') || /database is closed|ping timed out/.test(String(err));
+}
+
+/**
+ * Group commit. Spans of concurrent requests are written together: while one transaction is
+ * committing, new requests queue, and the next flush takes them all (up to maxBatchSpans).
+ *
+ * Contract: submit() resolves only after the request's spans are committed (or were already
+ * stored), so a 2xx built on it is a promise that survives kill -9. It rejects with a
+ * retryable FlowscopeError (429 queue full, 503 storage down or shutting down) or with a
+ * permanent 400 when storage refuses this request's own data. Memory is bounded: at most
+ * maxQueueSpans spans (plus one request) wait at any time.
+ */
+export class GroupCommitWriter {
+  private queue: Pending[] = [];
+  private queued = 0;
+  private flushing = false;
+  private closed = false;
+  private downSince: number | undefined;
+  private probe: NodeJS.Timeout | undefined;
+  private idle: Array<() => void> = [];
+  private linger: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: WriterOptions,
+    private readonly metrics: CollectorMetrics,
+    private readonly logger: Logger,
+    private readonly hooks: BatchHook[] = [],
+  ) {
+    metrics.storageUp.set(1);
+  }
+
+  get queuedSpans(): number {
+    return this.queued;
+  }
+
+  get storageAvailable(): boolean {
+    return this.downSince === undefined;
+  }
+
+  submit(item: WriteItem): Promise<WriteResult> {
+    if (this.closed) return Promise.reject(errors.shuttingDown());
+    if (this.downSince !== undefined) return Promise.reject(errors.storageUnavailable(this.options.retryAfterSeconds));
+    const size = item.spans.length + item.errors.length;
+    if (size === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
+    if (this.queued > 0 && this.queued + size > this.options.maxQueueSpans) {
+      return Promise.reject(errors.queueFull(this.options.retryAfterSeconds));
+    }
+    return new Promise<WriteResult>((resolve, reject) => {
+      this.queue.push({ item, size, resolve, reject });
+      this.queued += size;
+      this.metrics.queuedSpans.set(this.queued);
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.flushing || this.linger) return;
+    if (this.options.lingerMs > 0 && this.queued < this.options.maxBatchSpans) {
+      this.linger = setTimeout(() => {
+        this.linger = undefined;
+        void this.flushLoop();
+      }, this.options.lingerMs);
+      return;
+    }
+    void this.flushLoop();
+  }
+
+  private async flushLoop(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group: Pending[] = [];
+        let n = 0;
+        while (this.queue.length > 0 && (group.length === 0 || n + this.queue[0]!.size <= this.options.maxBatchSpans)) {
+          const p = this.queue.shift()!;
+          group.push(p);
+          n += p.size;
+        }
+        await this.commitGroup(group);
+        this.queued -= n;
+        this.metrics.queuedSpans.set(this.queued);
+      }
+    } finally {
+      this.flushing = false;
+      if (this.queue.length === 0) for (const f of this.idle.splice(0)) f();
+    }
+  }
+
+  private async commitGroup(group: Pending[]): Promise<void> {
+    try {
+      const result = await this.write(group.map((g) => g.item));
+      for (const g of group) g.resolve(result);
+    } catch (err) {
+      if (isConnectionError(err)) {
+        this.markDown(err);
+        const e = errors.storageUnavailable(this.options.retryAfterSeconds, err);
+        for (const g of group) g.reject(e);
+        // Everything still queued would fail the same way: answer it now.
+        for (const p of this.queue.splice(0)) {
+          this.queued -= p.size;
+          p.reject(e);
+        }
+        return;
+      }
+      if (group.length > 1) {
+        // One request's data made the transaction fail: write each alone so only it is refused.
+        for (const g of group) await this.commitGroup([g]);
+        return;
+      }
+      this.logger.warn({ err: String((err as Error).message ?? err), code: codeOf(err) }, 'storage refused a batch');
+      group[0]!.reject(
+        codeOf(err).startsWith('22') || codeOf(err).startsWith('23')
+          ? errors.badRequest(`storage refused the data: ${(err as Error).message}`)
+          : new FlowscopeError('FS_STORAGE_ERROR', 500, 'storage error', { cause: err }),
+      );
+    }
+  }
+
+  private async write(items: WriteItem[]): Promise<WriteResult> {
+    const spans = items.flatMap((i) => i.spans);
+    const errs = items.flatMap((i) => i.errors);
+    const end = this.metrics.writeDuration.startTimer();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.db.transaction(async (tx) => {
+          const r = await writeSpanBatch(tx, { spans, errors: errs });
+          for (const hook of this.hooks) await hook(tx, items, r);
+          return r;
+        });
+        end();
+        this.metrics.writeBatchSpans.observe(spans.length);
+        this.metrics.stored.inc(result.inserted);
+        this.metrics.duplicates.inc(result.duplicates);
+        return result;
+      } catch (err) {
+        if (RETRY_IN_PLACE.has(codeOf(err)) && attempt < 5) continue;
+        throw err;
+      }
+    }
+  }
+
+  private markDown(err: unknown): void {
+    if (this.downSince !== undefined) return;
+    this.downSince = Date.now();
+    this.metrics.storageUp.set(0);
+    this.logger.error({ err: String((err as Error)?.message ?? err), code: codeOf(err) }, 'storage unavailable; refusing writes until it answers');
+    const every = Math.max(250, Math.min(this.options.retryAfterSeconds * 1000, 2000));
+    this.probe = setInterval(() => {
+      this.db.ping(every).then(
+        () => {
+          if (this.downSince === undefined) return;
+          this.logger.info({ downMs: Date.now() - this.downSince }, 'storage is back; accepting writes');
+          this.downSince = undefined;
+          this.metrics.storageUp.set(1);
+          clearInterval(this.probe);
+          this.probe = undefined;
+        },
+        () => {},
+      );
+    }, every);
+    this.probe.unref();
+  }
+
+  /** Stops accepting, waits for queued writes to finish. Safe to call twice and before any submit. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.linger) {
+      clearTimeout(this.linger);
+      this.linger = undefined;
+      void this.flushLoop();
+    }
+    if (this.probe) clearInterval(this.probe);
+    this.probe = undefined;
+    if (!this.flushing && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+}
