@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { envBool, envInt, envList, envString } from '@flowscope/common';
 import { DEFAULT_REDACT_KEYS } from './redact.ts';
 

@@ -7,6 +7,7 @@ interface MessageType<T = unknown> {
   decode(buf: Uint8Array): T;
   encode(msg: unknown): { finish(): Uint8Array };
   fromObject(obj: unknown): unknown;
+  toObject(msg: unknown, options?: Record<string, unknown>): unknown;
 }
 
 interface OtlpRootShape {
