@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { registerOpsRoutes } from '@flowscope/common';
@@ -57,7 +57,8 @@ export function buildCollector(deps: CollectorDeps): Collector {
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One summary line per export instead of Fastify's two per request.
+    logController: new LogController({ disableRequestLogging: true }),
     // The OTLP receiver enforces its own limits while streaming; this is the outer guard.
     bodyLimit: config.FLOWSCOPE_MAX_BODY_BYTES,
     requestIdHeader: 'x-request-id',
