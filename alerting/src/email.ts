@@ -1,0 +1,151 @@
+import nodemailer from 'nodemailer';
+import { UnrecoverableError } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Database, Tx } from '@flowscope/storage';
+import type { AlertingConfig } from './config.ts';
+
+/** Sends one message; resolves once the SMTP server has accepted it. */
+export interface Mailer {
+  send(message: { to: string[]; subject: string; text: string; html?: string | undefined; messageId: string }): Promise<void>;
+  close(): void;
+}
+
+/** nodemailer over SMTP, or null when EMAIL_HOST is unset. The password goes to the transport only. */
+export function createMailer(config: AlertingConfig): Mailer | null {
+  if (!config.EMAIL_HOST) return null;
+  const transport = nodemailer.createTransport({
+    host: config.EMAIL_HOST,
+    port: config.EMAIL_PORT,
+    secure: config.FLOWSCOPE_EMAIL_USE_SSL,
+    requireTLS: config.EMAIL_USE_TLS,
+    ignoreTLS: !config.EMAIL_USE_TLS && !config.FLOWSCOPE_EMAIL_USE_SSL,
+    auth: config.EMAIL_HOST_USER ? { user: config.EMAIL_HOST_USER, pass: config.EMAIL_HOST_PASSWORD ?? '' } : undefined,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 60_000,
+    logger: false,
+    debug: false,
+  });
+  return {
+    send: async (m) => {
+      await transport.sendMail({ from: config.FLOWSCOPE_EMAIL_FROM, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: m.messageId });
+    },
+    close: () => transport.close(),
+  };
+}
+
+export type DeliveryOutcome = 'sent' | 'already_sent' | 'unsent' | 'missing';
+
+interface OutboxRow {
+  id: number;
+  alert_id: string | number | null;
+  recipients: string[];
+  subject: string;
+  body_text: string;
+  body_html: string | null;
+  attempts: number;
+}
+
+export interface DeliveryDeps {
+  db: Database;
+  mailer: Mailer | null;
+  logger: Logger;
+  /** Stripped from error messages before they are stored or logged. */
+  secret?: string | undefined;
+}
+
+/** Stable Message-ID per outbox row: a duplicate from the window below is recognisable as one. */
+export const messageIdOf = (id: number) => `<flowscope-outbox-${id}@flowscope.invalid>`;
+
+/**
+ * Delivers one email_outbox row (the email job). Invariants:
+ * - the attempt is recorded (status 'sending', attempts + 1) and committed before SMTP is
+ *   contacted, so the outbox shows every attempt, also those of a worker that died;
+ * - a row whose success is recorded ('sent') is never sent again, however often its job runs;
+ * - on PostgreSQL the row is locked (SELECT … FOR UPDATE SKIP LOCKED) from the status check
+ *   until 'sent' is committed, so two workers can never both send it; a worker that dies
+ *   releases the lock with its connection;
+ * - the only window for a duplicate is between the SMTP server's acceptance (its reply to
+ *   DATA) and the commit of 'sent' right after it: a worker killed there, or a database that
+ *   fails that commit, leads to one more send on retry (with the same Message-ID).
+ * Throws to ask for a retry; throws UnrecoverableError for a permanent SMTP rejection.
+ * `final` tells whether this is the last attempt, so a failure is recorded as 'failed'.
+ */
+export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { final: boolean }): Promise<DeliveryOutcome> {
+  const { db, mailer, logger } = deps;
+  const claimed = await db.query<OutboxRow>(
+    `UPDATE email_outbox SET status = 'sending', attempts = attempts + 1, updated_at = now()
+      WHERE id = $1 AND status IN ('pending', 'sending', 'failed')
+      RETURNING id, alert_id, recipients, subject, body_text, body_html, attempts`,
+    [id],
+  );
+  const row = claimed[0];
+  if (!row) {
+    const st = await db.query<{ status: string }>('SELECT status FROM email_outbox WHERE id = $1', [id]);
+    const status = st[0]?.status;
+    return status === 'sent' ? 'already_sent' : status === 'unsent' ? 'unsent' : 'missing';
+  }
+  const log = logger.child({ outboxId: id, attempt: row.attempts });
+  if (!mailer) {
+    await finish(db, row, 'unsent', 'SMTP is not configured (EMAIL_HOST unset)');
+    log.warn({ subject: row.subject }, 'alert email kept in the outbox as unsent: SMTP is not configured');
+    return 'unsent';
+  }
+  const send = async (q: Pick<Tx, 'query'>): Promise<DeliveryOutcome> => {
+    await mailer.send({ to: row.recipients, subject: row.subject, text: row.body_text, html: row.body_html ?? undefined, messageId: messageIdOf(id) });
+    // The duplicate window starts here: SMTP has accepted the message.
+    await q.query(`UPDATE email_outbox SET status = 'sent', sent_at = now(), updated_at = now() WHERE id = $1`, [id]);
+    return 'sent';
+  };
+  try {
+    const outcome =
+      db.kind === 'postgres'
+        ? await db.transaction(async (tx) => {
+            const locked = await tx.query<{ status: string }>('SELECT status FROM email_outbox WHERE id = $1 FOR UPDATE SKIP LOCKED', [id]);
+            if (!locked[0]) throw new Error('email is being delivered by another worker');
+            if (locked[0].status === 'sent') return 'already_sent' as const;
+            return send(tx);
+          })
+        : await send(db);
+    if (outcome === 'sent') {
+      await setAlertNotification(db, row.alert_id, 'sent');
+      log.info({ recipients: row.recipients.length, subject: row.subject }, 'alert email sent');
+    }
+    return outcome;
+  } catch (err) {
+    const message = scrub(errorMessage(err), deps.secret);
+    const permanent = isPermanent(err);
+    const final = attempt.final || permanent;
+    await finish(db, row, final ? 'failed' : 'pending', message);
+    log.warn({ err: message, final, permanent }, final ? 'alert email failed, giving up' : 'alert email attempt failed, will retry');
+    if (permanent) throw new UnrecoverableError(message);
+    throw new Error(message);
+  }
+}
+
+async function finish(db: Database, row: OutboxRow, status: 'pending' | 'failed' | 'unsent', error: string): Promise<void> {
+  await db.query(`UPDATE email_outbox SET status = $2, last_error = $3, updated_at = now() WHERE id = $1 AND status <> 'sent'`, [row.id, status, error]);
+  if (status !== 'pending') await setAlertNotification(db, row.alert_id, status);
+}
+
+async function setAlertNotification(db: Database, alertId: string | number | null, status: string): Promise<void> {
+  if (alertId === null) return;
+  await db.query('UPDATE alerts SET notification_status = $2 WHERE id = $1', [alertId, status]);
+}
+
+function errorMessage(err: unknown): string {
+  const e = err as { message?: string; code?: string; responseCode?: number };
+  const parts = [e.code, e.responseCode, e.message ?? String(err)].filter((p) => p !== undefined && p !== '');
+  return parts.join(' ').slice(0, 1000);
+}
+
+/** SMTP rejected the message itself (5xx on the envelope or data), as opposed to being unreachable or unauthenticated. */
+function isPermanent(err: unknown): boolean {
+  const e = err as { code?: string; responseCode?: number };
+  if (e.code === 'EENVELOPE' && e.responseCode === undefined) return true;
+  return e.code !== 'EAUTH' && typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode < 600;
+}
+
+function scrub(message: string, secret: string | undefined): string {
+  return secret && secret.length > 0 ? message.split(secret).join('***REDACTED***') : message;
+}

@@ -1,0 +1,247 @@
+import type { Logger } from 'pino';
+import type { Database, Tx } from '@flowscope/storage';
+import type { AlertingConfig } from './config.ts';
+import { loadRules, type AlertRule } from './rules.ts';
+import { renderAlertEmail, type NotificationKind } from './render.ts';
+import { decide, type Decision, type Severity } from './state.ts';
+import { computeValues, scopeFromKey, type ScopeValue } from './values.ts';
+
+export interface RuleDecision {
+  rule: string;
+  ruleId: number;
+  scopeKey: string;
+  value: number | null;
+  action: Decision['action'];
+  reason: string;
+  alertId?: number;
+}
+
+export interface EvaluationResult {
+  nowMs: number;
+  /** Names of the rules evaluated on this tick (due ones). */
+  rules: string[];
+  decisions: RuleDecision[];
+  /** email_outbox rows created on this tick that wait for delivery. */
+  outboxIds: number[];
+  /** Rules skipped because their metric or thresholds are unusable. */
+  invalid: string[];
+}
+
+export interface EvaluateDeps {
+  db: Database;
+  config: AlertingConfig;
+  logger: Logger;
+  /** SMTP configured: new emails are 'pending' (to be delivered); otherwise 'unsent'. */
+  smtpConfigured: boolean;
+}
+
+/**
+ * A rule is due on the tick that crosses a multiple of its eval interval. Stateless, so it holds
+ * whichever worker runs the tick; rules with an interval at or below the tick run on every tick.
+ */
+export function isDue(rule: Pick<AlertRule, 'evalIntervalSeconds'>, nowMs: number, tickMs: number): boolean {
+  const interval = rule.evalIntervalSeconds * 1000;
+  if (interval <= tickMs) return true;
+  return Math.floor(nowMs / interval) !== Math.floor((nowMs - tickMs) / interval);
+}
+
+interface FiringRow {
+  id: string | number;
+  rule_id: number;
+  scope_key: string;
+  severity: Severity;
+  value: number;
+  threshold: number;
+  first_seen_ms: number;
+  last_notified_ms: number | null;
+}
+
+/**
+ * One evaluation tick: every due rule's value per scope, the state machine per rule and scope,
+ * and the alerts and outbox rows it implies, written in one transaction under an advisory lock
+ * (so concurrent ticks on several workers serialise and never open the same alert twice).
+ * Delivery is the caller's next step, after commit, with the returned outbox ids.
+ */
+export async function evaluateRules(deps: EvaluateDeps, nowMs: number, tickMs: number): Promise<EvaluationResult> {
+  const { db, config, logger } = deps;
+  const { rules, invalid } = await loadRules(db);
+  const due = rules.filter((r) => isDue(r, nowMs, tickMs));
+  const values = new Map<number, Map<string, ScopeValue>>();
+  for (const rule of due) values.set(rule.id, await computeValues(db, rule, nowMs, config.FLOWSCOPE_ALERT_MIN_SAMPLES));
+
+  const result: EvaluationResult = { nowMs, rules: due.map((r) => r.name), decisions: [], outboxIds: [], invalid };
+  await db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('flowscope_alert_evaluation'))`);
+    // Alerts of rules that were disabled or deleted stop firing, without an email.
+    await tx.query(
+      `UPDATE alerts SET state = 'resolved', resolved_at = $1::timestamptz
+        WHERE state = 'firing' AND NOT (rule_id = ANY($2::int[]))`,
+      [new Date(nowMs).toISOString(), rules.map((r) => r.id)],
+    );
+    if (due.length === 0) return;
+    const firing = await tx.query<FiringRow>(
+      `SELECT id, rule_id, scope_key, severity, value, threshold,
+              extract(epoch FROM first_seen) * 1000 AS first_seen_ms,
+              extract(epoch FROM last_notified_at) * 1000 AS last_notified_ms
+         FROM alerts WHERE state = 'firing' AND rule_id = ANY($1::int[])`,
+      [due.map((r) => r.id)],
+    );
+    for (const rule of due) {
+      const byScope = values.get(rule.id)!;
+      const open = new Map(firing.filter((f) => Number(f.rule_id) === rule.id).map((f) => [f.scope_key, f]));
+      const keys = new Set([...byScope.keys(), ...open.keys()]);
+      for (const key of [...keys].sort()) {
+        const measured = byScope.get(key);
+        const current = open.get(key);
+        const value = measured?.value ?? null;
+        const decision = decide({
+          value,
+          thresholds: { warning: rule.warning, critical: rule.critical },
+          current: current
+            ? { severity: current.severity, lastNotifiedAtMs: current.last_notified_ms === null ? null : Number(current.last_notified_ms) }
+            : null,
+          nowMs,
+          hysteresis: config.FLOWSCOPE_ALERT_HYSTERESIS,
+          reminderMs: config.FLOWSCOPE_ALERT_REMINDER_MINUTES * 60_000,
+        });
+        const scope = measured?.scope ?? scopeFromKey(rule, key);
+        const alertId = await apply(tx, deps, result, { rule, key, scope, value, count: measured?.count ?? 0, decision, current, nowMs });
+        result.decisions.push({ rule: rule.name, ruleId: rule.id, scopeKey: key, value, action: decision.action, reason: decision.reason, ...(alertId !== undefined ? { alertId } : {}) });
+        if (decision.action !== 'none' && decision.action !== 'hold') {
+          logger.info({ rule: rule.name, scope: key, value, action: decision.action, reason: decision.reason, alertId }, 'alert state change');
+        }
+      }
+    }
+  });
+  return result;
+}
+
+async function apply(
+  tx: Tx,
+  deps: EvaluateDeps,
+  result: EvaluationResult,
+  c: {
+    rule: AlertRule;
+    key: string;
+    scope: ScopeValue['scope'];
+    value: number | null;
+    count: number;
+    decision: Decision;
+    current: FiringRow | undefined;
+    nowMs: number;
+  },
+): Promise<number | undefined> {
+  const now = new Date(c.nowMs).toISOString();
+  const d = c.decision;
+  const thresholdOf = (s: Severity) => (s === 'critical' ? c.rule.critical : c.rule.warning) ?? 0;
+  switch (d.action) {
+    case 'none':
+      return undefined;
+    case 'fire': {
+      const threshold = thresholdOf(d.severity);
+      const rows = await tx.query<{ id: string | number }>(
+        `INSERT INTO alerts (rule_id, scope_key, severity, state, value, threshold, first_seen, last_seen, notification_status, last_notified_at)
+         VALUES ($1, $2, $3, 'firing', $4, $5, $6::timestamptz, $6::timestamptz, 'pending', $6::timestamptz) RETURNING id`,
+        [c.rule.id, c.key, d.severity, c.value, threshold, now],
+      );
+      const alertId = Number(rows[0]!.id);
+      await notify(tx, deps, result, c, { kind: 'firing', alertId, severity: d.severity, threshold, firstSeenMs: c.nowMs, key: `alert:${alertId}:firing` });
+      return alertId;
+    }
+    case 'escalate': {
+      const alertId = Number(c.current!.id);
+      const threshold = thresholdOf('critical');
+      await tx.query(
+        `UPDATE alerts SET severity = 'critical', threshold = $2, value = $3, last_seen = $4::timestamptz,
+                last_notified_at = $4::timestamptz, notification_status = 'pending' WHERE id = $1`,
+        [alertId, threshold, c.value, now],
+      );
+      await notify(tx, deps, result, c, { kind: 'escalated', alertId, severity: 'critical', threshold, firstSeenMs: Number(c.current!.first_seen_ms), key: `alert:${alertId}:escalated` });
+      return alertId;
+    }
+    case 'remind': {
+      const alertId = Number(c.current!.id);
+      await tx.query(
+        `UPDATE alerts SET value = $2, last_seen = $3::timestamptz, last_notified_at = $3::timestamptz, notification_status = 'pending' WHERE id = $1`,
+        [alertId, c.value, now],
+      );
+      await notify(tx, deps, result, c, {
+        kind: 'reminder',
+        alertId,
+        severity: c.current!.severity,
+        threshold: Number(c.current!.threshold),
+        firstSeenMs: Number(c.current!.first_seen_ms),
+        key: `alert:${alertId}:reminder:${c.nowMs}`,
+      });
+      return alertId;
+    }
+    case 'hold': {
+      const alertId = Number(c.current!.id);
+      await tx.query(`UPDATE alerts SET value = $2, last_seen = $3::timestamptz WHERE id = $1`, [alertId, c.value, now]);
+      return alertId;
+    }
+    case 'resolve': {
+      const alertId = Number(c.current!.id);
+      await tx.query(
+        `UPDATE alerts SET state = 'resolved', resolved_at = $3::timestamptz, value = coalesce($2, value),
+                last_notified_at = $3::timestamptz, notification_status = 'pending' WHERE id = $1`,
+        [alertId, c.value, now],
+      );
+      await notify(tx, deps, result, c, {
+        kind: 'resolved',
+        alertId,
+        severity: c.current!.severity,
+        threshold: Number(c.current!.threshold),
+        firstSeenMs: Number(c.current!.first_seen_ms),
+        key: `alert:${alertId}:resolved`,
+      });
+      return alertId;
+    }
+  }
+}
+
+/** Renders the notification and writes it to email_outbox (idempotent per key). */
+async function notify(
+  tx: Tx,
+  deps: EvaluateDeps,
+  result: EvaluationResult,
+  c: { rule: AlertRule; scope: ScopeValue['scope']; value: number | null; count: number; nowMs: number },
+  n: { kind: NotificationKind; alertId: number; severity: Severity; threshold: number; firstSeenMs: number; key: string },
+): Promise<void> {
+  const recipients = c.rule.recipients.length > 0 ? c.rule.recipients : deps.config.FLOWSCOPE_ALERT_EMAIL_TO;
+  const email = renderAlertEmail({
+    kind: n.kind,
+    rule: c.rule,
+    scope: c.scope,
+    alertId: n.alertId,
+    severity: n.severity,
+    value: c.value,
+    threshold: n.threshold,
+    count: c.count,
+    firstSeenMs: n.firstSeenMs,
+    nowMs: c.nowMs,
+    publicUrl: deps.config.FLOWSCOPE_PUBLIC_URL,
+  });
+  const problem = !deps.smtpConfigured ? 'SMTP is not configured (EMAIL_HOST unset)' : recipients.length === 0 ? 'no recipients (FLOWSCOPE_ALERT_EMAIL_TO unset and none on the rule)' : null;
+  const rows = await tx.query<{ id: string | number }>(
+    `INSERT INTO email_outbox (alert_id, idempotency_key, recipients, subject, body_text, body_html, status, last_error)
+     VALUES ($1, $2, $3::text[], $4, $5, $6, $7, $8)
+     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+    [n.alertId, n.key, recipients, email.subject, email.text, email.html, problem ? 'unsent' : 'pending', problem],
+  );
+  if (problem) {
+    await tx.query(`UPDATE alerts SET notification_status = 'unsent' WHERE id = $1`, [n.alertId]);
+    deps.logger.warn({ alertId: n.alertId, kind: n.kind, subject: email.subject, problem }, 'alert email kept in the outbox as unsent');
+    return;
+  }
+  if (rows[0]) result.outboxIds.push(Number(rows[0].id));
+}
+
+/** Outbox rows waiting for delivery whose job may have been lost (a crash between commit and enqueue, a stalled last attempt). */
+export async function pendingOutbox(db: Database, maxAttempts: number, limit = 500): Promise<number[]> {
+  const rows = await db.query<{ id: string | number }>(
+    `SELECT id FROM email_outbox WHERE status IN ('pending', 'sending') AND attempts < $1 ORDER BY created_at LIMIT $2`,
+    [maxAttempts, limit],
+  );
+  return rows.map((r) => Number(r.id));
+}

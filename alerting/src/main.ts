@@ -1,0 +1,63 @@
+/**
+ * The standalone alerting worker: parses the environment once, opens the database, starts the
+ * alerting jobs and (unless FLOWSCOPE_ALERTING_METRICS_PORT=0) serves /health, /ready and
+ * /metrics. SIGTERM/SIGINT: running jobs finish, then connections close.
+ */
+import Fastify from 'fastify';
+import { ConfigError, createLogger, loggingConfigShape, parseConfig, registerOpsRoutes } from '@flowscope/common';
+import { openDatabase, storageConfigShape } from '@flowscope/storage';
+import { alertingConfigShape } from './config.ts';
+import { startAlerting } from './index.ts';
+
+const shape = { ...storageConfigShape, ...loggingConfigShape, ...alertingConfigShape };
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseConfig(shape, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config, 'flowscope-alerting');
+  if (!config.REDIS_URL) logger.warn('REDIS_URL is unset: jobs run on the in-process scheduler (meant for the all-in-one only)');
+  const db = await openDatabase(config);
+  const alerting = await startAlerting({ db, config, logger });
+
+  const app = config.FLOWSCOPE_ALERTING_METRICS_PORT > 0 ? Fastify({ logger: false }) : undefined;
+  if (app) {
+    registerOpsRoutes(app, { registry: alerting.registry, checks: alerting.checks });
+    await app.listen({ host: '0.0.0.0', port: config.FLOWSCOPE_ALERTING_METRICS_PORT });
+    logger.info({ port: config.FLOWSCOPE_ALERTING_METRICS_PORT }, 'serving /health, /ready and /metrics');
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown did not finish in 30 s, exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    try {
+      await app?.close();
+      await alerting.close();
+      await db.close();
+    } finally {
+      clearTimeout(force);
+    }
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`flowscope alerting failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+import type { Database } from '@flowscope/storage';
+import { PARTITIONED_TABLES, dropExpiredPartitions, ensurePartitions } from '@flowscope/storage';
+import type { AlertingConfig } from './config.ts';
+
+export interface MaintenanceConfig
+  extends Pick<AlertingConfig, 'FLOWSCOPE_RETENTION_SPANS_DAYS' | 'FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS' | 'DEBUGGING_MAX_TRACE_DURATION' | 'FLOWSCOPE_EMAIL_MAX_ATTEMPTS'> {
+  FLOWSCOPE_PARTITIONS_AHEAD_DAYS?: number | undefined;
+}
+
+/** Creates the daily partitions from yesterday to FLOWSCOPE_PARTITIONS_AHEAD_DAYS ahead (idempotent). */
+export async function runEnsurePartitions(db: Database, config: MaintenanceConfig, nowMs: number): Promise<number> {
+  return ensurePartitions(db, new Date(nowMs), config.FLOWSCOPE_PARTITIONS_AHEAD_DAYS ?? 3);
+}
+
+/**
+ * Retention: drops whole daily partitions whose day ended before the retention period
+ * (spans: FLOWSCOPE_RETENTION_SPANS_DAYS, snapshots: FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS).
+ * Never deletes row by row; rows in the default partition are not touched.
+ */
+export async function runRetention(db: Database, config: MaintenanceConfig, nowMs: number): Promise<string[]> {
+  const days: Record<(typeof PARTITIONED_TABLES)[number], number> = {
+    trace_steps: config.FLOWSCOPE_RETENTION_SPANS_DAYS,
+    performance_snapshots: config.FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS,
+  };
+  const dropped: string[] = [];
+  for (const table of PARTITIONED_TABLES) dropped.push(...(await dropExpiredPartitions(db, table, days[table], new Date(nowMs))));
+  return dropped;
+}
+
+/**
+ * Marks workflows still in progress whose last activity (ended_at: the end of their latest span)
+ * is older than DEBUGGING_MAX_TRACE_DURATION as timed_out. Returns how many were marked.
+ * Note: the collector owns the workflow lifecycle; this is the maintenance job's sweep.
+ */
+export async function markTimedOutWorkflows(db: Database, config: MaintenanceConfig, nowMs: number): Promise<number> {
+  const rows = await db.query<{ n: string | number }>(
+    `WITH marked AS (
+       UPDATE workflow_sessions SET status = 'timed_out', updated_at = now()
+        WHERE status = 'in_progress' AND ended_at < $1::timestamptz
+        RETURNING 1)
+     SELECT count(*) AS n FROM marked`,
+    [new Date(nowMs - config.DEBUGGING_MAX_TRACE_DURATION).toISOString()],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Outbox rows left 'sending' after their last allowed attempt (a worker died during it and the
+ * queue gave up on the job) become 'failed' once they have been idle for `idleMs`.
+ */
+export async function failAbandonedEmails(db: Database, config: MaintenanceConfig, nowMs: number, idleMs: number): Promise<number> {
+  const rows = await db.query<{ n: string | number }>(
+    `WITH f AS (
+       UPDATE email_outbox SET status = 'failed', updated_at = now(),
+              last_error = coalesce(last_error || '; ', '') || 'abandoned: the worker stopped during the last attempt'
+        WHERE status = 'sending' AND attempts >= $1 AND updated_at < $2::timestamptz
+        RETURNING 1)
+     SELECT count(*) AS n FROM f`,
+    [config.FLOWSCOPE_EMAIL_MAX_ATTEMPTS, new Date(nowMs - idleMs).toISOString()],
+  );
+  return Number(rows[0]?.n ?? 0);
+}

@@ -1,0 +1,144 @@
+import type { AlertRule, ScopeField } from './rules.ts';
+import type { Severity } from './state.ts';
+
+export type NotificationKind = 'firing' | 'escalated' | 'reminder' | 'resolved';
+
+export interface AlertEmailInput {
+  kind: NotificationKind;
+  rule: Pick<AlertRule, 'id' | 'name' | 'description' | 'metric' | 'statistic' | 'snapshotMetric' | 'warning' | 'critical' | 'windowSeconds'>;
+  scope: Record<ScopeField, string | null>;
+  alertId: number;
+  severity: Severity;
+  /** The value that triggered this notification; null when the scope had no data (resolved). */
+  value: number | null;
+  threshold: number;
+  count: number;
+  firstSeenMs: number;
+  nowMs: number;
+  publicUrl: string;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const STAT_LABEL: Record<string, string> = {
+  p50: 'p50 latency',
+  p90: 'p90 latency',
+  p95: 'p95 latency',
+  p99: 'p99 latency',
+  avg: 'average latency',
+  max: 'maximum latency',
+  error_pct: 'error rate',
+};
+
+export function formatValue(statistic: string, v: number | null): string {
+  if (v === null) return 'no data';
+  if (statistic === 'error_pct') return `${v < 10 ? v.toFixed(2) : v.toFixed(1)} %`;
+  return `${v < 10 ? v.toFixed(2) : Math.round(v).toString()} ms`;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** Links into the query API: the workflows of the scope, sample slow or failed ones, the series, the alert. */
+export function alertLinks(input: AlertEmailInput): { label: string; url: string }[] {
+  const base = `${input.publicUrl}/api/v1/debugging`;
+  const from = iso(Math.min(input.firstSeenMs, input.nowMs - input.rule.windowSeconds * 1000));
+  const to = iso(input.nowMs);
+  const scope = new URLSearchParams();
+  if (input.scope.workflow_type) scope.set('workflow_type', input.scope.workflow_type);
+  const range = new URLSearchParams({ from, to });
+  const q = (extra: Record<string, string>) => new URLSearchParams([...scope, ...range, ...Object.entries(extra)]).toString();
+  const links = [{ label: 'Workflows', url: `${base}/workflows?${q({})}` }];
+  if (input.rule.statistic === 'error_pct') {
+    links.push({ label: 'Failed workflows', url: `${base}/workflows?${q({ status: 'failed' })}` });
+    const errs = new URLSearchParams([...scope, ...range]);
+    if (input.scope.layer) errs.set('layer', input.scope.layer);
+    links.push({ label: 'Errors', url: `${base}/errors?${errs.toString()}` });
+  } else {
+    links.push({ label: 'Slow workflows', url: `${base}/workflows?${q({ min_duration_ms: String(Math.round(input.threshold)) })}` });
+  }
+  const perf = new URLSearchParams([...scope, ...range]);
+  if (input.scope.layer) perf.set('layer', input.scope.layer);
+  if (input.scope.component) perf.set('component', input.scope.component);
+  links.push({ label: 'Performance', url: `${base}/performance?${perf.toString()}` });
+  links.push({ label: 'Alert', url: `${base}/alerts/${input.alertId}` });
+  return links;
+}
+
+/** Subject and plain-text and HTML bodies of an alert notification. */
+export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
+  const { rule, scope } = input;
+  const what = STAT_LABEL[rule.statistic] ?? rule.statistic;
+  const where = [scope.workflow_type ?? 'all workflows', scope.layer ?? 'all layers', ...(scope.component ? [scope.component] : [])].join(' / ');
+  const value = formatValue(rule.statistic, input.value);
+  const threshold = formatValue(rule.statistic, input.threshold);
+  const sev = input.severity.toUpperCase();
+  const head =
+    input.kind === 'resolved'
+      ? `RESOLVED (was ${sev})`
+      : input.kind === 'escalated'
+        ? `${sev} (escalated)`
+        : input.kind === 'reminder'
+          ? `${sev} (still firing)`
+          : sev;
+  const comparison = input.kind === 'resolved' ? `${value}, back under ${threshold}` : `${value} ≥ ${threshold}`;
+  const subject = `[flowscope] ${head}: ${where} ${what} ${comparison}`;
+  const since = input.kind === 'resolved' ? `${iso(input.firstSeenMs)} until ${iso(input.nowMs)} (${duration(input.nowMs - input.firstSeenMs)})` : `${iso(input.firstSeenMs)} (${duration(input.nowMs - input.firstSeenMs)} ago)`;
+  const thresholds = [rule.warning !== null ? `warning ${formatValue(rule.statistic, rule.warning)}` : null, rule.critical !== null ? `critical ${formatValue(rule.statistic, rule.critical)}` : null]
+    .filter((s): s is string => s !== null)
+    .join(', ');
+  const fields: [string, string][] = [
+    ['Status', head],
+    ['Rule', `${rule.name} (${rule.metric})`],
+    ['Workflow type', scope.workflow_type ?? 'all'],
+    ['Layer', scope.layer ?? 'all'],
+    ['Component', scope.component ?? 'all'],
+    ['Value', `${value} (${what} over the last ${duration(rule.windowSeconds * 1000)}, ${input.count} observations)`],
+    ['Threshold', `${threshold} (${thresholds})`],
+    [input.kind === 'resolved' ? 'Fired' : 'Firing since', since],
+  ];
+  const links = alertLinks(input);
+  const text = [
+    subject.replace(/^\[flowscope\] /, ''),
+    '',
+    ...fields.map(([k, v]) => `${k}: ${v}`),
+    ...(rule.description ? ['', rule.description] : []),
+    '',
+    'Links:',
+    ...links.map((l) => `  ${l.label}: ${l.url}`),
+    '',
+    '-- ',
+    'flowscope alerting. Alerts are not repeated while they keep firing; a reminder follows after the configured interval.',
+    '',
+  ].join('\n');
+  const color = input.kind === 'resolved' ? '#2e7d32' : input.severity === 'critical' ? '#c62828' : '#ef6c00';
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; font-size: 14px;">
+<h2 style="color: ${color}; margin: 0 0 12px;">${esc(head)}: ${esc(where)} ${esc(what)}</h2>
+<table cellpadding="4" style="border-collapse: collapse;">
+${fields.map(([k, v]) => `<tr><th align="left" style="padding-right: 16px;">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n')}
+</table>
+${rule.description ? `<p>${esc(rule.description)}</p>` : ''}
+<ul>
+${links.map((l) => `<li><a href="${esc(l.url)}">${esc(l.label)}</a></li>`).join('\n')}
+</ul>
+<p style="color: #777; font-size: 12px;">flowscope alerting. Alerts are not repeated while they keep firing; a reminder follows after the configured interval.</p>
+</body></html>
+`;
+  return { subject, text, html };
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

@@ -1,0 +1,194 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { Database } from '@flowscope/storage';
+import { SNAPSHOT_METRICS } from '@flowscope/storage';
+import type { AlertingConfig } from './config.ts';
+
+/**
+ * alert_rules.metric is `<snapshot metric>:<statistic>`: the performance_snapshots metric the
+ * rule reads (duration_ms, page_load_ms, browser_api_ms, …) and what it computes over the window.
+ * Latency statistics are in ms; error_pct is the percentage of observations that were errors.
+ */
+export const STATISTICS = ['p50', 'p90', 'p95', 'p99', 'avg', 'max', 'error_pct'] as const;
+export type Statistic = (typeof STATISTICS)[number];
+
+/**
+ * Scope fields (workflow_type, layer, component): a value filters on it; NULL aggregates over all
+ * values; `*` evaluates every value separately, one alert per value (e.g. one per workflow type).
+ */
+export const EACH = '*';
+export const SCOPE_FIELDS = ['workflow_type', 'layer', 'component'] as const;
+export type ScopeField = (typeof SCOPE_FIELDS)[number];
+
+export interface AlertRule {
+  id: number;
+  name: string;
+  description: string;
+  metric: string;
+  snapshotMetric: string;
+  statistic: Statistic;
+  workflow_type: string | null;
+  layer: string | null;
+  component: string | null;
+  warning: number | null;
+  critical: number | null;
+  windowSeconds: number;
+  evalIntervalSeconds: number;
+  recipients: string[];
+}
+
+export function parseMetric(metric: string): { snapshotMetric: string; statistic: Statistic } | undefined {
+  const at = metric.lastIndexOf(':');
+  if (at <= 0) return undefined;
+  const statistic = metric.slice(at + 1) as Statistic;
+  if (!STATISTICS.includes(statistic)) return undefined;
+  return { snapshotMetric: metric.slice(0, at), statistic };
+}
+
+/** A rule as seeded (the JSON fixture's shape). */
+export const seedRuleSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().default(''),
+    metric: z.string().refine((m) => parseMetric(m) !== undefined, 'expected "<snapshot metric>:<p50|p90|p95|p99|avg|max|error_pct>"'),
+    workflow_type: z.string().nullable().default(null),
+    layer: z.string().nullable().default(null),
+    component: z.string().nullable().default(null),
+    warning_threshold: z.number().nonnegative().nullable().default(null),
+    critical_threshold: z.number().nonnegative().nullable().default(null),
+    window_seconds: z.number().int().min(60).default(300),
+    eval_interval_seconds: z.number().int().min(1).default(15),
+    recipients: z.array(z.string()).default([]),
+    enabled: z.boolean().default(true),
+  })
+  .refine((r) => r.warning_threshold !== null || r.critical_threshold !== null, 'a rule needs a warning or a critical threshold')
+  .refine(
+    (r) => r.warning_threshold === null || r.critical_threshold === null || r.warning_threshold <= r.critical_threshold,
+    'warning_threshold must not exceed critical_threshold',
+  );
+export type SeedRule = z.output<typeof seedRuleSchema>;
+
+export const DEFAULT_RULES_FILE = fileURLToPath(new URL('../rules/defaults.json', import.meta.url));
+
+/** The two rules whose thresholds come from the environment, as the replaced system had them. */
+export function configRules(config: AlertingConfig): SeedRule[] {
+  const base = { component: null, recipients: [], enabled: true, eval_interval_seconds: 15 };
+  return [
+    {
+      ...base,
+      name: 'api_response_time_p95',
+      description: 'p95 latency of api-layer spans (requests served), per workflow type. Thresholds: DEBUGGING_API_RESPONSE_TIME_WARNING/CRITICAL.',
+      metric: `${SNAPSHOT_METRICS.duration}:p95`,
+      workflow_type: EACH,
+      layer: 'api',
+      warning_threshold: config.DEBUGGING_API_RESPONSE_TIME_WARNING,
+      critical_threshold: config.DEBUGGING_API_RESPONSE_TIME_CRITICAL,
+      window_seconds: config.FLOWSCOPE_ALERT_WINDOW_SECONDS,
+    },
+    {
+      ...base,
+      name: 'db_query_time_p95',
+      description: 'p95 latency of database-layer spans (queries), per workflow type. Thresholds: DEBUGGING_DB_QUERY_TIME_WARNING/CRITICAL.',
+      metric: `${SNAPSHOT_METRICS.duration}:p95`,
+      workflow_type: EACH,
+      layer: 'database',
+      warning_threshold: config.DEBUGGING_DB_QUERY_TIME_WARNING,
+      critical_threshold: config.DEBUGGING_DB_QUERY_TIME_CRITICAL,
+      window_seconds: config.FLOWSCOPE_ALERT_WINDOW_SECONDS,
+    },
+  ];
+}
+
+export async function loadRulesFile(path: string): Promise<SeedRule[]> {
+  const raw: unknown = JSON.parse(await readFile(path, 'utf8'));
+  const parsed = z.array(seedRuleSchema).safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`alert rules file ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Seeds alert_rules. Rules from configuration ('config') take their thresholds from the
+ * environment on every start, so changing DEBUGGING_*_WARNING/CRITICAL takes effect on restart;
+ * their enabled flag, window and recipients stay as an admin set them. Rules from the defaults
+ * file ('defaults') are inserted once by name and never overwritten, so API edits stick.
+ * Concurrent starts are safe (ON CONFLICT on the unique name).
+ */
+export async function seedRules(db: Database, config: AlertingConfig, rulesFile = config.FLOWSCOPE_ALERT_RULES_FILE ?? DEFAULT_RULES_FILE): Promise<void> {
+  const fromFile = await loadRulesFile(rulesFile);
+  const rows = [
+    ...configRules(config).map((r) => ({ ...r, source: 'config' })),
+    ...fromFile.map((r) => ({ ...r, source: 'defaults' })),
+  ];
+  await db.query(
+    `INSERT INTO alert_rules (name, description, metric, workflow_type, layer, component, warning_threshold,
+            critical_threshold, window_seconds, eval_interval_seconds, recipients, enabled, source)
+     SELECT r.name, r.description, r.metric, r.workflow_type, r.layer, r.component, r.warning_threshold,
+            r.critical_threshold, r.window_seconds, r.eval_interval_seconds,
+            ARRAY(SELECT jsonb_array_elements_text(r.recipients)), r.enabled, r.source
+       FROM jsonb_to_recordset($1::jsonb) AS r(name text, description text, metric text, workflow_type text, layer text,
+            component text, warning_threshold double precision, critical_threshold double precision,
+            window_seconds integer, eval_interval_seconds integer, recipients jsonb, enabled boolean, source text)
+     ON CONFLICT (name) DO UPDATE SET
+       warning_threshold = EXCLUDED.warning_threshold,
+       critical_threshold = EXCLUDED.critical_threshold,
+       updated_at = now()
+     WHERE alert_rules.source = 'config' AND EXCLUDED.source = 'config'
+       AND (alert_rules.warning_threshold IS DISTINCT FROM EXCLUDED.warning_threshold
+            OR alert_rules.critical_threshold IS DISTINCT FROM EXCLUDED.critical_threshold)`,
+    [JSON.stringify(rows)],
+  );
+}
+
+interface RuleRow {
+  id: number;
+  name: string;
+  description: string;
+  metric: string;
+  workflow_type: string | null;
+  layer: string | null;
+  component: string | null;
+  warning_threshold: number | null;
+  critical_threshold: number | null;
+  window_seconds: number;
+  eval_interval_seconds: number;
+  recipients: string[];
+}
+
+/** Enabled rules with a metric this worker understands; others are returned as `invalid`. */
+export async function loadRules(db: Database): Promise<{ rules: AlertRule[]; invalid: string[] }> {
+  const rows = await db.query<RuleRow>(
+    `SELECT id, name, description, metric, workflow_type, layer, component, warning_threshold, critical_threshold,
+            window_seconds, eval_interval_seconds, recipients
+       FROM alert_rules WHERE enabled ORDER BY id`,
+  );
+  const rules: AlertRule[] = [];
+  const invalid: string[] = [];
+  for (const r of rows) {
+    const m = parseMetric(r.metric);
+    const warning = r.warning_threshold === null ? null : Number(r.warning_threshold);
+    const critical = r.critical_threshold === null ? null : Number(r.critical_threshold);
+    if (!m || (warning === null && critical === null)) {
+      invalid.push(r.name);
+      continue;
+    }
+    rules.push({
+      id: Number(r.id),
+      name: r.name,
+      description: r.description,
+      metric: r.metric,
+      ...m,
+      workflow_type: r.workflow_type,
+      layer: r.layer,
+      component: r.component,
+      warning,
+      critical,
+      windowSeconds: Number(r.window_seconds),
+      evalIntervalSeconds: Number(r.eval_interval_seconds),
+      recipients: r.recipients ?? [],
+    });
+  }
+  return { rules, invalid };
+}
