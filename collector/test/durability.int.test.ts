@@ -1,0 +1,135 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '@flowscope/storage/testing';
+import { openPostgres, migrate, type Database } from '@flowscope/storage';
+import { otlpJson, spanId } from './helpers.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Starts `tsx collector/src/main.ts` and resolves once it logs that it listens. */
+function startProcess(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'collector/src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`collector did not start:\n${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('collector listening')) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve(child);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`collector exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+const SPANS_PER_BATCH = 20;
+const batchTrace = (i: number) => `${'d'.repeat(24)}${i.toString(16).padStart(8, '0')}`;
+const batchBody = (i: number) =>
+  JSON.stringify(
+    otlpJson(
+      'durable-svc',
+      Array.from({ length: SPANS_PER_BATCH }, (_, j) => ({ traceId: batchTrace(i), spanId: spanId(j), attributes: { 'workflow.type': 'durability' } })),
+    ),
+  );
+
+describe('durability: an acknowledged batch survives kill -9', () => {
+  let tdb: TestDatabase;
+  let db: Database;
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    db = openPostgres({ url: tdb.url, maxConnections: 2 });
+    await migrate(db);
+  });
+  afterAll(async () => {
+    await db.close();
+    await tdb.drop();
+  });
+
+  it('every span of every acknowledged batch is stored after SIGKILL and restart', async () => {
+    const port = await freePort();
+    const env = { DATABASE_URL: tdb.url, FLOWSCOPE_COLLECTOR_PORT: String(port), FLOWSCOPE_COLLECTOR_HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    let child = await startProcess(env);
+    const acked: number[] = [];
+    const failed: number[] = [];
+    let next = 0;
+    let killed = false;
+    const TOTAL = 400;
+    const KILL_AFTER = 60;
+
+    const sender = async () => {
+      while (next < TOTAL) {
+        const i = next++;
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: batchBody(i),
+          });
+          await res.arrayBuffer();
+          if (res.status === 200) acked.push(i);
+          else failed.push(i);
+        } catch {
+          failed.push(i);
+          if (killed) return; // the process is gone; stop this sender
+        }
+        if (!killed && acked.length >= KILL_AFTER) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, sender));
+    expect(killed).toBe(true);
+    console.info(`durability: ${acked.length} batches acknowledged, ${failed.length} refused or cut off by the kill`);
+    await new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+    expect(child.signalCode).toBe('SIGKILL');
+
+    // Restart on the same database; it must come up and keep everything acknowledged.
+    child = await startProcess(env);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: batchBody(TOTAL + 1),
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+
+    expect(acked.length).toBeGreaterThanOrEqual(KILL_AFTER);
+    const rows = await db.query<{ trace_id: string; n: number }>(
+      `SELECT trace_id, count(*)::int AS n FROM trace_steps GROUP BY trace_id`,
+    );
+    const stored = new Map(rows.map((r) => [r.trace_id, r.n]));
+    const missing = acked.filter((i) => stored.get(batchTrace(i)) !== SPANS_PER_BATCH);
+    expect(missing, `acknowledged batches not fully stored: ${missing.join(',')}`).toEqual([]);
+    // No batch is ever half stored: a batch commits whole or not at all.
+    for (const n of stored.values()) expect(n).toBe(SPANS_PER_BATCH);
+  });
+});
