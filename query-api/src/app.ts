@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RouteOptions } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { FlowscopeError, registerOpsRoutes, type ReadinessCheck } from '@flowscope/common';
+import type { Database } from '@flowscope/storage';
+import type { QueryApiConfig } from './config.ts';
+import { LocalEventBus, RedisEventBus, eventsChannel, parseLiveEvent, type EventBus } from './events.ts';
+import { authenticate, type Principal, type Role } from './tokens.ts';
+import { forbidden, unauthorized } from './http.ts';
+import { workflowRoutes } from './routes/workflows.ts';
+import { errorRoutes } from './routes/errors.ts';
+import { performanceRoutes } from './routes/performance.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jaegerRoutes } from './routes/jaeger.ts';
+import { liveStreamRoutes } from './ws.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The token this request authenticated with (undefined on public routes). */
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Served without a token: /health, /ready, /metrics (and /docs when configured). */
+    public?: boolean;
+    /** Least role the route needs; viewer when absent. */
+    role?: Role;
+    /** The route also takes the token as ?token= (WebSocket clients in browsers). */
+    queryToken?: boolean;
+  }
+  interface FastifyInstance {
+    /** Where live events go; publish on it to reach every client of every replica. */
+    liveEvents: EventBus;
+  }
+}
+
+export interface QueryApiDeps {
+  db: Database;
+  config: QueryApiConfig;
+  logger: Logger;
+  /** Rate-limit counters and live events go through Redis when given (REDIS_URL). */
+  redis?: Redis;
+  /** The in-process bus the all-in-one shares with its collector; built from `redis` otherwise. */
+  events?: EventBus;
+  /** Shared registry (the all-in-one serves one /metrics); a new one by default. */
+  registry?: Registry;
+  /** Sees every route as it is registered (tests walk the route table with it). */
+  onRoute?: (route: RouteOptions) => void;
+  now?: () => number;
+}
+
+export const API_PREFIX = '/api/v1/debugging';
+const PUBLIC_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+const bearer = (header: string | undefined): string | undefined => {
+  if (!header) return undefined;
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return m?.[1];
+};
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
+  415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+/**
+ * Builds the query API without listening: main.ts (and the all-in-one) listen, tests use
+ * app.inject(). Closing the app closes what it created (event bus subscription), never the
+ * database or Redis connection it was given.
+ */
+export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance> {
+  const { db, config, redis } = deps;
+  const logger = deps.logger.child({ component: 'query-api' });
+  const registry = deps.registry ?? new Registry();
+  const metrics = {
+    requests: new Counter({ name: 'flowscope_query_http_requests_total', help: 'Query API requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    authFailures: new Counter({ name: 'flowscope_query_auth_failures_total', help: 'Requests refused by authentication or role', labelNames: ['reason'], registers: [registry] }),
+    rateLimited: new Counter({ name: 'flowscope_query_rate_limited_total', help: 'Requests answered 429 by the per-token rate limit', registers: [registry] }),
+    ws: {
+      clients: new Gauge({ name: 'flowscope_query_ws_clients', help: 'Connected live stream clients', registers: [registry] }),
+      dropped: new Counter({ name: 'flowscope_query_ws_dropped_total', help: 'Live stream clients disconnected by the server', labelNames: ['reason'], registers: [registry] }),
+      sent: new Counter({ name: 'flowscope_query_ws_messages_sent_total', help: 'Messages sent to live stream clients', registers: [registry] }),
+    },
+  };
+
+  const ownBus = !deps.events;
+  const bus: EventBus =
+    deps.events ??
+    (redis
+      ? new RedisEventBus(redis, eventsChannel(config.FLOWSCOPE_REDIS_PREFIX), (err) => logger.warn({ err }, 'live event subscriber error'))
+      : new LocalEventBus());
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: 256 * 1024,
+    requestIdHeader: 'x-request-id',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  });
+  app.decorate('liveEvents', bus);
+
+  app.addHook('onRoute', (route) => {
+    const config_ = (route.config ??= {});
+    if (PUBLIC_PATHS.has(route.url)) config_.public = true;
+    if (config.FLOWSCOPE_QUERY_DOCS_PUBLIC && (route.url === '/docs' || route.url.startsWith('/docs/'))) config_.public = true;
+    deps.onRoute?.(route);
+  });
+
+  app.setErrorHandler((err: FastifyError | FlowscopeError, req, reply) => {
+    let status: number;
+    let code: string;
+    let message: string;
+    if (err instanceof FlowscopeError) {
+      status = err.statusCode;
+      code = err.code;
+      message = err.expose ? err.message : 'internal error';
+      if (err.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.options.retryAfterSeconds));
+    } else if (err.validation) {
+      status = 400;
+      code = 'FS_BAD_REQUEST';
+      message = err.message;
+    } else if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      status = err.statusCode;
+      code = err.code ?? 'FS_BAD_REQUEST';
+      message = err.message;
+    } else {
+      status = 500;
+      code = 'FS_INTERNAL';
+      message = 'internal error';
+    }
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    return reply.code(status).send({ statusCode: status, code, error: STATUS_TEXT[status] ?? 'Error', message });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ statusCode: 404, code: 'FS_NOT_FOUND', error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
+
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode });
+  });
+
+  // Rate limit first (cheap, keyed by a hash of the presented token, so a flood of bad tokens
+  // never reaches the database), then authentication.
+  await app.register(rateLimit, {
+    global: true,
+    max: config.FLOWSCOPE_RATE_LIMIT_MAX,
+    timeWindow: config.FLOWSCOPE_RATE_LIMIT_WINDOW_MS,
+    ...(redis ? { redis, nameSpace: `${config.FLOWSCOPE_REDIS_PREFIX}ratelimit:` } : {}),
+    skipOnError: true,
+    keyGenerator: (req) => {
+      const token = bearer(req.headers.authorization) ?? (req.routeOptions.config.queryToken ? (req.query as { token?: string }).token : undefined);
+      return token ? `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}` : `ip:${req.ip}`;
+    },
+    allowList: (req) => req.routeOptions.config.public === true,
+    errorResponseBuilder: (_req, ctx) => {
+      metrics.rateLimited.inc();
+      return new FlowscopeError('FS_RATE_LIMITED', ctx.statusCode, `rate limit of ${ctx.max} requests per ${ctx.after} exceeded, retry later`, {
+        retryAfterSeconds: Math.max(1, Math.ceil(ctx.ttl / 1000)),
+      });
+    },
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const routeConfig = req.routeOptions.config;
+    if (routeConfig.public === true && req.routeOptions.url !== undefined) return;
+    let token = bearer(req.headers.authorization);
+    if (!token && routeConfig.queryToken) {
+      const q = (req.query as { token?: unknown }).token;
+      if (typeof q === 'string' && q.length > 0) token = q;
+    }
+    if (!token) {
+      metrics.authFailures.inc({ reason: 'missing' });
+      throw unauthorized();
+    }
+    if (token.length > 512) {
+      metrics.authFailures.inc({ reason: 'invalid' });
+      throw unauthorized('invalid token');
+    }
+    const principal = await authenticate(db, token, req.log as unknown as Logger);
+    if (!principal) {
+      metrics.authFailures.inc({ reason: 'invalid' });
+      throw unauthorized('invalid or revoked token');
+    }
+    if (routeConfig.role === 'admin' && principal.role !== 'admin') {
+      metrics.authFailures.inc({ reason: 'role' });
+      throw forbidden();
+    }
+    req.principal = principal;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer');
+    return payload;
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'flowscope query API', version: '1', description: 'Workflow debugging: REST, Jaeger-compatible API and live stream. Every route but /health, /ready and /metrics takes Authorization: Bearer TOKEN.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  const checks: ReadinessCheck[] = [{ name: 'database', check: () => db.ping() }];
+  if (redis) checks.push({ name: 'redis', check: async () => void (await redis.ping()) });
+  registerOpsRoutes(app, { registry, checks });
+
+  await app.register(
+    async (api) => {
+      workflowRoutes(api, db, config);
+      errorRoutes(api, db, config);
+      performanceRoutes(api, db, config);
+      alertRoutes(api, db, config);
+      healthRoutes(api, db, config, deps.now);
+      api.post<{ Body: Record<string, unknown> }>(
+        '/events',
+        {
+          config: { role: 'admin' },
+          schema: {
+            tags: ['live'],
+            summary: 'Publish a live event to every connected client of every replica (admin; for tests of dashboards and pipelines)',
+            body: { type: 'object', required: ['type', 'at'], properties: { type: { type: 'string', maxLength: 64 }, at: { type: 'string', maxLength: 64 } } },
+            response: { 202: { type: 'object', properties: { published: { type: 'boolean' } } } },
+          },
+        },
+        async (req, reply) => {
+          const event = parseLiveEvent(req.body);
+          if (!event) throw new FlowscopeError('FS_BAD_REQUEST', 400, 'not a workflow.* or alert.* event with its required fields');
+          await bus.publish(event);
+          return reply.code(202).send({ published: true });
+        },
+      );
+    },
+    { prefix: API_PREFIX },
+  );
+  await app.register(async (j) => jaegerRoutes(j, db, config), { prefix: '/jaeger' });
+  if (config.WEBSOCKET_ENABLED) {
+    await app.register(async (w) => liveStreamRoutes(w, bus, config, metrics.ws));
+  }
+
+  if (bus instanceof RedisEventBus) {
+    app.addHook('onReady', async () => bus.ready());
+  }
+  app.addHook('onClose', async () => {
+    if (ownBus) await bus.close();
+  });
+  return app;
+}

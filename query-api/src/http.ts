@@ -1,0 +1,95 @@
+import { FlowscopeError } from '@flowscope/common';
+import type { QueryApiConfig } from './config.ts';
+
+/** SQL fragment: a timestamptz column as ISO-8601 UTC with microseconds (same on both drivers). */
+export const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** SQL fragment: a timestamptz column as microseconds since the epoch (exact in a float8 until year 2255). */
+export const micros = (col: string) => `(extract(epoch FROM ${col}) * 1000000)::float8`;
+
+/** Collects WHERE conditions with numbered parameters; values never enter the SQL text. */
+export class Where {
+  readonly params: unknown[] = [];
+  private readonly conditions: string[] = [];
+  /** Adds a parameter and returns its placeholder. */
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+  /** `sql` uses `?` for the value's placeholder; skipped when value is undefined. */
+  add(sql: string, value?: unknown): this {
+    if (arguments.length > 1 && value === undefined) return this;
+    this.conditions.push(arguments.length > 1 ? sql.replace('?', this.param(value)) : sql);
+    return this;
+  }
+  toString(): string {
+    return this.conditions.length > 0 ? `WHERE ${this.conditions.join(' AND ')}` : '';
+  }
+}
+
+export const badRequest = (message: string) => new FlowscopeError('FS_BAD_REQUEST', 400, message);
+export const notFound = (what: string) => new FlowscopeError('FS_NOT_FOUND', 404, `${what} not found`);
+export const unauthorized = (message = 'a valid bearer token is required') => new FlowscopeError('FS_UNAUTHORIZED', 401, message);
+export const forbidden = () => new FlowscopeError('FS_FORBIDDEN', 403, 'this route needs an admin token');
+
+/** Parses a date-time query value (already format-checked) into ms, refusing what PostgreSQL would. */
+export function parseTime(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) throw badRequest(`${name} is not a valid date-time`);
+  return ms;
+}
+
+export const dateTime = { type: 'string', format: 'date-time', maxLength: 64 } as const;
+/** Free-text filter values (names, ids): bounded, any characters; compared as parameters. */
+export const text = (maxLength = 256) => ({ type: 'string', minLength: 1, maxLength }) as const;
+
+export const pageQuery = (config: QueryApiConfig) =>
+  ({
+    limit: { type: 'integer', minimum: 1, maximum: config.FLOWSCOPE_QUERY_MAX_PAGE_SIZE, default: Math.min(config.FLOWSCOPE_QUERY_DEFAULT_PAGE_SIZE, config.FLOWSCOPE_QUERY_MAX_PAGE_SIZE) },
+    offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+  }) as const;
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+/** `{data, total, limit, offset}` with data items as open objects. */
+export const pageResponse = (item: object) =>
+  ({
+    type: 'object',
+    required: ['data', 'total', 'limit', 'offset'],
+    properties: {
+      data: { type: 'array', items: item },
+      total: { type: 'integer' },
+      limit: { type: 'integer' },
+      offset: { type: 'integer' },
+    },
+  }) as const;
+
+export const errorResponse = {
+  type: 'object',
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+  },
+} as const;
+
+/** Open object schema: documents the listed fields, passes any others through. */
+export const obj = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: true,
+  required,
+  properties,
+});
+
+export const str = { type: 'string' } as const;
+export const nstr = { type: ['string', 'null'] } as const;
+export const num = { type: 'number' } as const;
+export const nnum = { type: ['number', 'null'] } as const;
+export const int = { type: 'integer' } as const;
+export const bool = { type: 'boolean' } as const;
+
+export const commonResponses = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 429: errorResponse };

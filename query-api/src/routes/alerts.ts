@@ -1,0 +1,272 @@
+import type { FastifyInstance } from 'fastify';
+import { FlowscopeError } from '@flowscope/common';
+import type { Database } from '@flowscope/storage';
+import type { QueryApiConfig } from '../config.ts';
+import {
+  Where, badRequest, bool, commonResponses, dateTime, int, iso, nnum, notFound, nstr, num, obj, pageQuery, pageResponse,
+  parseTime, str, type Page,
+} from '../http.ts';
+
+const RULE_COLUMNS = `id, name, description, metric, workflow_type, layer, component, warning_threshold, critical_threshold,
+  window_seconds, eval_interval_seconds, recipients, enabled, source, ${iso('created_at')} AS created_at, ${iso('updated_at')} AS updated_at`;
+
+const ruleSchema = obj({
+  id: int, name: str, description: str, metric: str, workflow_type: nstr, layer: nstr, component: nstr,
+  warning_threshold: nnum, critical_threshold: nnum, window_seconds: int, eval_interval_seconds: int,
+  recipients: { type: 'array', items: str }, enabled: bool, source: str, created_at: str, updated_at: str,
+});
+
+const nullableText = (max = 256) => ({ type: ['string', 'null'], minLength: 1, maxLength: max }) as const;
+const threshold = { type: ['number', 'null'], minimum: -1e15, maximum: 1e15 } as const;
+
+/** Writable fields of a rule; the same schema validates create (with `required`) and update. */
+const ruleBody = {
+  name: { type: 'string', minLength: 1, maxLength: 200 },
+  description: { type: 'string', maxLength: 2000 },
+  metric: { type: 'string', pattern: '^[a-z0-9_.]{1,64}$' },
+  workflow_type: nullableText(),
+  layer: nullableText(64),
+  component: nullableText(),
+  warning_threshold: threshold,
+  critical_threshold: threshold,
+  window_seconds: { type: 'integer', minimum: 10, maximum: 7 * 86400 },
+  eval_interval_seconds: { type: 'integer', minimum: 5, maximum: 86400 },
+  recipients: { type: 'array', maxItems: 100, items: { type: 'string', format: 'email', maxLength: 320 } },
+  enabled: { type: 'boolean' },
+} as const;
+
+type RuleBody = Partial<{
+  name: string;
+  description: string;
+  metric: string;
+  workflow_type: string | null;
+  layer: string | null;
+  component: string | null;
+  warning_threshold: number | null;
+  critical_threshold: number | null;
+  window_seconds: number;
+  eval_interval_seconds: number;
+  recipients: string[];
+  enabled: boolean;
+}>;
+
+const RULE_FIELDS = Object.keys(ruleBody) as (keyof RuleBody)[];
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } },
+} as const;
+
+function checkThresholds(b: RuleBody) {
+  if (b.warning_threshold == null && b.critical_threshold == null) {
+    throw badRequest('a rule needs a warning_threshold, a critical_threshold or both');
+  }
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
+const conflict = () => new FlowscopeError('FS_CONFLICT', 409, 'an alert rule with this name exists');
+
+export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
+  app.get<{ Querystring: Page & { enabled?: boolean } }>(
+    '/alert-rules',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Alert rules',
+        querystring: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, ...pageQuery(config) } },
+        response: { 200: pageResponse(ruleSchema), ...commonResponses },
+      },
+    },
+    async (req) => {
+      const w = new Where().add('enabled = ?', req.query.enabled);
+      const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM alert_rules ${w}`, w.params);
+      const data = await db.query(
+        `SELECT ${RULE_COLUMNS} FROM alert_rules ${w} ORDER BY id LIMIT ${w.param(req.query.limit)} OFFSET ${w.param(req.query.offset)}`,
+        w.params,
+      );
+      return { data, total: count?.n ?? 0, limit: req.query.limit, offset: req.query.offset };
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/alert-rules/:id',
+    { schema: { tags: ['alerts'], summary: 'One alert rule', params: idParams, response: { 200: ruleSchema, ...commonResponses } } },
+    async (req) => {
+      const [row] = await db.query(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1`, [req.params.id]);
+      if (!row) throw notFound('alert rule');
+      return row;
+    },
+  );
+
+  app.post<{ Body: RuleBody }>(
+    '/alert-rules',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'Create an alert rule (admin)',
+        body: { type: 'object', additionalProperties: false, required: ['name', 'metric'], properties: ruleBody },
+        response: { 201: ruleSchema, 409: commonResponses[400], ...commonResponses },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      checkThresholds(b);
+      const fields = RULE_FIELDS.filter((f) => b[f] !== undefined);
+      const w = new Where();
+      const placeholders = fields.map((f) => w.param(b[f]));
+      try {
+        const [row] = await db.query(
+          `INSERT INTO alert_rules (${[...fields, 'source'].join(', ')}) VALUES (${[...placeholders, "'api'"].join(', ')})
+           RETURNING ${RULE_COLUMNS}`,
+          w.params,
+        );
+        req.log.info({ rule: b.name, by: req.principal?.name }, 'alert rule created');
+        return reply.code(201).send(row);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict();
+        throw err;
+      }
+    },
+  );
+
+  const update = async (id: number, b: RuleBody) => {
+    const fields = RULE_FIELDS.filter((f) => b[f] !== undefined);
+    if (fields.length === 0) throw badRequest('nothing to update');
+    const w = new Where();
+    const sets = fields.map((f) => `${f} = ${w.param(b[f])}`);
+    const idParam = w.param(id);
+    return db.transaction(async (tx) => {
+      const [row] = await tx.query<{ warning_threshold: number | null; critical_threshold: number | null }>(
+        `UPDATE alert_rules SET ${sets.join(', ')}, updated_at = now() WHERE id = ${idParam} RETURNING ${RULE_COLUMNS}`,
+        w.params,
+      );
+      if (!row) throw notFound('alert rule');
+      checkThresholds(row); // throwing rolls the update back
+      return row;
+    });
+  };
+
+  app.patch<{ Params: { id: number }; Body: RuleBody }>(
+    '/alert-rules/:id',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'Update an alert rule (admin); `enabled: false` disables it',
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: ruleBody },
+        response: { 200: ruleSchema, 409: commonResponses[400], ...commonResponses },
+      },
+    },
+    async (req) => {
+      try {
+        return await update(req.params.id, req.body);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict();
+        throw err;
+      }
+    },
+  );
+
+  for (const [action, enabled] of [['disable', false], ['enable', true]] as const) {
+    app.post<{ Params: { id: number } }>(
+      `/alert-rules/:id/${action}`,
+      {
+        config: { role: 'admin' },
+        schema: { tags: ['alerts'], summary: `${action === 'disable' ? 'Disable' : 'Enable'} an alert rule (admin)`, params: idParams, response: { 200: ruleSchema, ...commonResponses } },
+      },
+      async (req) => update(req.params.id, { enabled }),
+    );
+  }
+
+  interface AlertQuery extends Page {
+    state?: 'firing' | 'resolved';
+    severity?: 'warning' | 'critical';
+    rule_id?: number;
+    from?: string;
+    to?: string;
+  }
+  app.get<{ Querystring: AlertQuery }>(
+    '/alerts',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Alert state changes, newest first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            state: { type: 'string', enum: ['firing', 'resolved'] },
+            severity: { type: 'string', enum: ['warning', 'critical'] },
+            rule_id: { type: 'integer', minimum: 1, maximum: 2147483647 },
+            from: dateTime,
+            to: dateTime,
+            ...pageQuery(config),
+          },
+        },
+        response: {
+          200: pageResponse(obj({ id: num, rule_id: int, rule_name: str, scope_key: str, severity: str, state: str, value: num, threshold: num, first_seen: str, last_seen: str, resolved_at: nstr, notification_status: str })),
+          ...commonResponses,
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const from = parseTime(q.from, 'from');
+      const to = parseTime(q.to, 'to');
+      const w = new Where()
+        .add('a.state = ?', q.state)
+        .add('a.severity = ?', q.severity)
+        .add('a.rule_id = ?', q.rule_id)
+        .add('a.last_seen >= ?::timestamptz', from === undefined ? undefined : new Date(from).toISOString())
+        .add('a.first_seen < ?::timestamptz', to === undefined ? undefined : new Date(to).toISOString());
+      const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM alerts a ${w}`, w.params);
+      const data = await db.query(
+        `SELECT a.id::float8 AS id, a.rule_id, r.name AS rule_name, r.metric, r.workflow_type, r.layer, r.component, a.scope_key,
+                a.severity, a.state, a.value, a.threshold, ${iso('a.first_seen')} AS first_seen, ${iso('a.last_seen')} AS last_seen,
+                ${iso('a.resolved_at')} AS resolved_at, a.notification_status, ${iso('a.last_notified_at')} AS last_notified_at
+           FROM alerts a JOIN alert_rules r ON r.id = a.rule_id ${w}
+          ORDER BY a.created_at DESC, a.id DESC LIMIT ${w.param(q.limit)} OFFSET ${w.param(q.offset)}`,
+        w.params,
+      );
+      return { data, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
+    },
+  );
+
+  app.get<{ Querystring: Page & { status?: string; alert_id?: number } }>(
+    '/email-outbox',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Alert emails: sent, pending, failed, or kept unsent when no SMTP server is configured',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: ['pending', 'sending', 'sent', 'failed', 'unsent'] },
+            alert_id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+            ...pageQuery(config),
+          },
+        },
+        response: {
+          200: pageResponse(obj({ id: num, alert_id: nnum, recipients: { type: 'array', items: str }, subject: str, body_text: str, status: str, attempts: int, last_error: nstr, created_at: str, sent_at: nstr })),
+          ...commonResponses,
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const w = new Where().add('status = ?', q.status).add('alert_id = ?', q.alert_id);
+      const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_outbox ${w}`, w.params);
+      const data = await db.query(
+        `SELECT id::float8 AS id, alert_id::float8 AS alert_id, recipients, subject, body_text, status, attempts, last_error,
+                ${iso('created_at')} AS created_at, ${iso('updated_at')} AS updated_at, ${iso('sent_at')} AS sent_at
+           FROM email_outbox ${w} ORDER BY created_at DESC, id DESC LIMIT ${w.param(q.limit)} OFFSET ${w.param(q.offset)}`,
+        w.params,
+      );
+      return { data, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
+    },
+  );
+}
