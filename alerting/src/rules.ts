@@ -73,7 +73,8 @@ export const DEFAULT_RULES_FILE = fileURLToPath(new URL('../rules/defaults.json'
 
 /** The two rules whose thresholds come from the environment, as the replaced system had them. */
 export function configRules(config: AlertingConfig): SeedRule[] {
-  const base = { component: null, recipients: [], enabled: true, eval_interval_seconds: 15 };
+  // Evaluated on every tick of the evaluation job (whole seconds: the column is an integer).
+  const base = { component: null, recipients: [], enabled: true, eval_interval_seconds: Math.max(1, Math.ceil(config.FLOWSCOPE_ALERT_EVAL_INTERVAL_SECONDS)) };
   return [
     {
       ...base,
