@@ -117,16 +117,18 @@ describe('generated dashboards', () => {
     for (const expr of spanMetricExprs) expect(expr).toContain('workflow_type=~"$workflow_type", layer=~"$layer"');
   });
 
-  it('the traces dashboard searches Jaeger, draws a trace, and lists failed workflows from the API', () => {
+  it('the traces dashboard searches Jaeger, draws a trace, and lists failed workflows and errors from the API', () => {
     const panels = panelsOf(generated['workflow-traces.json']!);
     expect(panels.map((p) => [p.type, p.datasource?.uid, p.targets?.[0]?.queryType ?? null])).toEqual([
       ['table', 'flowscope-jaeger', 'search'],
       ['traces', 'flowscope-jaeger', null],
       ['table', 'flowscope-api', null],
+      ['table', 'flowscope-api', null],
     ]);
     expect(panels[0]!.targets![0]!.service).toBe('$service');
     expect(panels[1]!.targets![0]!.query).toBe('$trace_id');
     expect(panels[2]!.targets![0]!.urlPath).toBe('/workflows');
+    expect(panels[3]!.targets![0]!.urlPath).toBe('/errors');
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * "workflow traces": search traces through query-api's Jaeger-compatible API (workflow type
  * and correlation id are searchable tags), draw one trace as a waterfall, and list recent
- * failed workflows from the REST API.
+ * failed workflows and unresolved errors from the REST API (`{data, total, limit, offset}` pages).
  */
 import { DashboardBuilder, PanelBuilder, RowBuilder, TextBoxVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -65,23 +65,44 @@ export function tracesDashboard(): Dashboard {
         .span(24)
         .withTarget(new JaegerQueryBuilder().traceId('$trace_id')),
     )
-    .withRow(new RowBuilder('Failed workflows'))
+    .withRow(new RowBuilder('Failed workflows and errors'))
     .withPanel(
       new TablePanel()
         .title('Recent failed workflows')
-        .description('From the REST API: GET /api/v1/debugging/workflows?status=failed.')
+        .description('GET /api/v1/debugging/workflows?status=failed (newest first). Search a workflow id as tag workflow.id=… above.')
         .datasource(FLOWSCOPE_API)
         .height(10)
-        .span(24)
+        .span(12)
         .withTarget(
           new JsonApiQueryBuilder('/workflows')
             .param('status', 'failed')
             .param('limit', '50')
-            .field('$.items[*].correlationId', 'Workflow id')
-            .field('$.items[*].workflowType', 'Type')
-            .field('$.items[*].startedAt', 'Started', 'time')
-            .field('$.items[*].durationMs', 'Duration (ms)', 'number')
-            .field('$.items[*].errorCount', 'Errors', 'number'),
+            .field('$.data[*].workflow_id', 'Workflow id')
+            .field('$.data[*].workflow_type', 'Type')
+            .field('$.data[*].started_at', 'Started', 'time')
+            .field('$.data[*].duration_ms', 'Duration (ms)', 'number')
+            .field('$.data[*].error_count', 'Errors', 'number')
+            .field('$.data[*].first_trace_id', 'First trace'),
+        ),
+    )
+    .withPanel(
+      new TablePanel()
+        .title('Unresolved errors')
+        .description('GET /api/v1/debugging/errors?resolved=false (newest first).')
+        .datasource(FLOWSCOPE_API)
+        .height(10)
+        .span(12)
+        .withTarget(
+          new JsonApiQueryBuilder('/errors')
+            .param('resolved', 'false')
+            .param('limit', '50')
+            .field('$.data[*].occurred_at', 'Time', 'time')
+            .field('$.data[*].workflow_type', 'Type')
+            .field('$.data[*].layer', 'Layer')
+            .field('$.data[*].error_type', 'Error type')
+            .field('$.data[*].message', 'Message')
+            .field('$.data[*].correlation_id', 'Workflow id')
+            .field('$.data[*].trace_id', 'Trace'),
         ),
     )
     .build();
