@@ -18,6 +18,12 @@ export const OVERVIEW_UID = 'flowscope-overview';
 const WF = 'workflow_type=~"$workflow_type"';
 const WF_LAYER = `${WF}, layer=~"$layer"`;
 
+/**
+ * Workflows in progress by type. The gauge is a count of `workflow_sessions` rows, so every
+ * replica that exports it reports the same number: take the max across instances, not the sum.
+ */
+const ACTIVE_BY_TYPE = `max by (workflow_type) (${METRICS.activeWorkflows}{${WF}})`;
+
 function prom(expr: string, legend: string, refId = 'A'): DataqueryBuilder {
   return new DataqueryBuilder().datasource(PROMETHEUS).refId(refId).expr(expr).legendFormat(legend).range();
 }
@@ -83,7 +89,7 @@ export function overviewDashboard(): Dashboard {
     .withVariable(labelVariable('layer', 'Layer', `${METRICS.responseTime}_count`))
 
     .withRow(new RowBuilder('Workflows'))
-    .withPanel(stat('Active workflows', 'Workflows in progress right now.', 'short', `sum(${METRICS.activeWorkflows}{${WF}})`))
+    .withPanel(stat('Active workflows', 'Workflows in progress right now.', 'short', `sum(${ACTIVE_BY_TYPE})`))
     .withPanel(stat('Spans per second', 'Spans of the selected workflows and layers.', 'reqps', `sum(rate(${METRICS.responseTime}_count{${WF_LAYER}}[$__rate_interval]))`))
     .withPanel(stat('Errors per second', 'Error spans and exception events.', 'reqps', `sum(rate(${METRICS.errors}{${WF_LAYER}}[$__rate_interval]))`))
     .withPanel(
@@ -96,7 +102,7 @@ export function overviewDashboard(): Dashboard {
     )
     .withPanel(
       timeseries('Active workflows by type', 'Workflows in progress, by workflow type.', 'short').withTarget(
-        prom(`sum by (workflow_type) (${METRICS.activeWorkflows}{${WF}})`, '{{workflow_type}}'),
+        prom(ACTIVE_BY_TYPE, '{{workflow_type}}'),
       ),
     )
     .withPanel(
