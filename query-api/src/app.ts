@@ -64,6 +64,12 @@ const bearer = (header: string | undefined): string | undefined => {
   return m?.[1];
 };
 
+const hasNul = (v: unknown, depth = 0): boolean => {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (depth > 32 || typeof v !== 'object' || v === null) return false;
+  return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x, depth + 1));
+};
+
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
   415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
@@ -191,6 +197,12 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
       throw forbidden();
     }
     req.principal = principal;
+  });
+  // PostgreSQL text cannot hold NUL: refuse it up front instead of failing in the query.
+  app.addHook('preValidation', async (req) => {
+    if (hasNul(req.query) || hasNul(req.params) || hasNul(req.body)) {
+      throw new FlowscopeError('FS_BAD_REQUEST', 400, 'NUL characters are not allowed in parameters');
+    }
   });
   app.addHook('onSend', async (_req, reply, payload) => {
     if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer');

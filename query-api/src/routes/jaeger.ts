@@ -215,7 +215,10 @@ function parseTags(q: SearchQuery): [string, string][] {
     out.push([t.slice(0, i), t.slice(i + 1)]);
   }
   if (out.length > MAX_TAGS) throw badRequest(`at most ${MAX_TAGS} tags`);
-  for (const [k, v] of out) if (k.length > 256 || v.length > 1024) throw badRequest('tag key or value too long');
+  for (const [k, v] of out) {
+    if (k.length > 256 || v.length > 1024) throw badRequest('tag key or value too long');
+    if (k.includes('\u0000') || v.includes('\u0000')) throw badRequest('NUL characters are not allowed in tags');
+  }
   return out;
 }
 
