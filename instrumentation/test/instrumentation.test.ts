@@ -313,7 +313,7 @@ describe('never crashes its host', () => {
   });
 
   it('registers globally and undoes it on shutdown, which is safe twice', async () => {
-    const fs = initFlowscope({ serviceName: 's', endpoint: 'http://127.0.0.1:9' });
+    const fs = init({ serviceName: 's', endpoint: 'http://127.0.0.1:9' });
     expect(propagation.fields()).toEqual(['traceparent', 'tracestate', 'baggage', 'x-correlation-id']);
     expect(trace.getTracer('x').startSpan('recorded').isRecording()).toBe(true);
     await fs.shutdown();
