@@ -44,6 +44,10 @@ export class TestSmtp {
   dataStarted = 0;
   /** When set, DATA is read but never answered (a worker dies "mid-send"). */
   hold = false;
+  /** When set, every recipient is refused with this SMTP code (e.g. 550). */
+  rejectRecipients: number | undefined;
+  /** Delay before answering DATA, in ms (a slow server). */
+  answerDelayMs = 0;
   private server: SMTPServer | undefined;
   port = 0;
   authUsers: string[] = [];
@@ -52,6 +56,7 @@ export class TestSmtp {
   async start(port = 0): Promise<this> {
     const server = new SMTPServer({
       authOptional: true,
+      allowInsecureAuth: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
       onAuth: (auth, _session, cb) => {
@@ -59,13 +64,18 @@ export class TestSmtp {
         this.passwords.push(auth.password ?? '');
         cb(null, { user: auth.username });
       },
+      onRcptTo: (_address, _session, cb) => {
+        if (this.rejectRecipients === undefined) return cb();
+        cb(Object.assign(new Error('mailbox unavailable'), { responseCode: this.rejectRecipients }));
+      },
       onData: (stream, _session, cb) => {
         this.dataStarted += 1;
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
           if (this.hold) return; // never answer
-          simpleParser(Buffer.concat(chunks))
+          new Promise((r) => setTimeout(r, this.answerDelayMs))
+            .then(() => simpleParser(Buffer.concat(chunks)))
             .then((m) => {
               const to = m.to === undefined ? [] : (Array.isArray(m.to) ? m.to : [m.to]).flatMap((a) => a.value.map((v) => v.address ?? ''));
               this.received.push({
