@@ -70,6 +70,12 @@ const hasNul = (v: unknown, depth = 0): boolean => {
   return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x, depth + 1));
 };
 
+const hasNonFinite = (v: unknown, depth = 0): boolean => {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (depth > 32 || typeof v !== 'object' || v === null) return false;
+  return Object.values(v).some((x) => hasNonFinite(x, depth + 1));
+};
+
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
   415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
@@ -203,6 +209,12 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
   app.addHook('preValidation', async (req) => {
     if (hasNul(req.query) || hasNul(req.params) || hasNul(req.body)) {
       throw new FlowscopeError('FS_BAD_REQUEST', 400, 'NUL characters are not allowed in parameters');
+    }
+  });
+  // JSON Schema lets "1e309" through as Infinity; no parameter of this API is infinite.
+  app.addHook('preHandler', async (req) => {
+    if (hasNonFinite(req.query) || hasNonFinite(req.params) || hasNonFinite(req.body)) {
+      throw new FlowscopeError('FS_BAD_REQUEST', 400, 'numbers must be finite');
     }
   });
   app.addHook('onSend', async (_req, reply, payload) => {

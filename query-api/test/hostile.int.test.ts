@@ -64,6 +64,8 @@ describe('hostile filter values get 400 or an empty result, never a 500, and cha
     urls.push(`/jaeger/api/traces?service=api-gateway&start=0&tags=${e(JSON.stringify({ [v]: v }))}`, `/jaeger/api/traces?service=api-gateway&minDuration=${e(v)}`);
     urls.push(`/jaeger/api/operations?service=${e(v)}&spanKind=${e(v)}`);
   }
+  // String filters above must never widen a result; numbers below may coerce to a valid filter ("0x10" is 16).
+  const stringFilterCount = urls.length;
   for (const n of HOSTILE_NUMBERS) {
     urls.push(`${P}/workflows?min_duration_ms=${e(n)}`, `${P}/workflows?limit=${e(n)}`, `${P}/workflows?offset=${e(n)}`);
     urls.push(`${P}/performance?step=${e(n)}`, `${P}/errors?limit=${e(n)}`, `/jaeger/api/traces?service=x&limit=${e(n)}`);
@@ -77,14 +79,14 @@ describe('hostile filter values get 400 or an empty result, never a 500, and cha
 
   it(`${urls.length} hostile GET requests`, async () => {
     const statuses = new Map<number, number>();
-    for (const url of urls) {
+    for (const [i, url] of urls.entries()) {
       const res = await app.inject({ url, headers: auth(tokens.viewer) });
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
       expect([200, 400, 404], `${url} → ${res.statusCode} ${res.body.slice(0, 200)}`).toContain(res.statusCode);
       if (res.statusCode === 200) {
         const body = res.json() as { data?: unknown };
         // a hostile value never widens a filter: lists come back empty
-        if (Array.isArray(body.data) && !url.includes('/performance') && !url.includes('/jaeger/api/traces/')) {
+        if (i < stringFilterCount && Array.isArray(body.data) && !url.includes('/performance') && !url.includes('/jaeger/api/traces/')) {
           expect(body.data, url).toEqual([]);
         }
       }
