@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance, HTTPMethods, RouteOptions } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Database } from '@flowscope/storage';
 import { openTestDatabase } from '@flowscope/storage/testing';
@@ -57,7 +57,7 @@ describe('authentication and roles on every registered route', () => {
     let checked = 0;
     for (const e of protectedRoutes) {
       const url = concrete(e.url);
-      const method = e.method as 'GET';
+      const method = e.method as HTTPMethods;
       const payload = method === 'GET' || method === 'HEAD' ? undefined : {};
       const send = (headers: Record<string, string>) => app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
       const label = `${e.method} ${e.url}`;
