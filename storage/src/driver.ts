@@ -123,7 +123,7 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
       // Same rows as the COPY path, as one JSON parameter.
       await q.query(
         `INSERT INTO ${table} (${columns.join(', ')})
-         SELECT ${columns.join(', ')} FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)`,
+         SELECT ${columns.join(', ')} FROM jsonb_populate_recordset(NULL::${table}, $1::text::jsonb)`,
         [JSON.stringify(jsonRows())],
       );
     },

@@ -69,7 +69,7 @@ export async function writeSnapshotDeltas(tx: Tx, deltas: readonly SnapshotDelta
        (bucket_start, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
      SELECT r.bucket_start, r.workflow_type, r.layer, r.component, r.metric, r.count, r.error_count, r.sum, r.min, r.max,
             ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint)
-       FROM jsonb_to_recordset($1::jsonb) AS r(bucket_start timestamptz, workflow_type text, layer text, component text,
+       FROM jsonb_to_recordset($1::text::jsonb) AS r(bucket_start timestamptz, workflow_type text, layer text, component text,
             metric text, count bigint, error_count bigint, sum double precision, min double precision,
             max double precision, buckets jsonb)
      ON CONFLICT (bucket_start, workflow_type, layer, component, metric) DO UPDATE SET
