@@ -75,9 +75,8 @@ describe('instrumentation → collector', () => {
         { name: 'GET /stock', component: 'inventory', layer: 'service', workflow_type: 'checkout', workflow_id: 'order-1234' },
         { name: 'GET inventory', component: 'shop-api', layer: 'api', workflow_type: 'checkout', workflow_id: 'order-1234' },
         { name: 'POST /checkout', component: 'shop-api', layer: 'api', workflow_type: 'checkout', workflow_id: 'order-1234' },
-        // The handle's configured layer is on every span that does not set app.layer itself, and
-        // the collector takes app.layer before inferring one from db.system (ARCHITECTURE.md).
-        { name: 'SELECT stock', component: 'inventory', layer: 'service', workflow_type: 'checkout', workflow_id: 'order-1234' },
+        // A database client span gets no configured layer: the collector infers it from db.system.
+        { name: 'SELECT stock', component: 'inventory', layer: 'database', workflow_type: 'checkout', workflow_id: 'order-1234' },
       ]);
       const sessions = await db.query<{ workflow_type: string; span_count: number }>(
         'SELECT workflow_type, span_count FROM workflow_sessions WHERE workflow_id = $1',

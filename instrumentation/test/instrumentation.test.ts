@@ -201,12 +201,14 @@ describe('withWorkflow', () => {
     await expect(fs.withWorkflow('login', 'u-9', () => Promise.reject(new Error('async fn')))).rejects.toThrow('async fn');
   });
 
-  it('keeps explicit span attributes over baggage', async () => {
+  it('keeps explicit span attributes over baggage and the configured layer', async () => {
     const collector = await receiver();
     const fs = init({ serviceName: 'svc', endpoint: collector.url, layer: 'service' });
     fs.withWorkflow('checkout', 'c-1', () => {
       fs.tracer.startSpan('explicit', { attributes: { 'workflow.type': 'refund', 'app.layer': 'queue' } }).end();
       fs.tracer.startSpan('implicit').end();
+      fs.tracer.startSpan('SELECT 1', { attributes: { 'db.system': 'postgresql' } }).end();
+      fs.tracer.startSpan('publish orders', { attributes: { 'messaging.system': 'kafka' } }).end();
     });
     fs.tracer.startSpan('outside').end();
     await fs.forceFlush();
@@ -214,6 +216,9 @@ describe('withWorkflow', () => {
     expect(spans.get('explicit')).toMatchObject({ 'workflow.type': 'refund', 'workflow.id': 'c-1', 'app.layer': 'queue' });
     expect(spans.get('implicit')).toMatchObject({ 'workflow.type': 'checkout', 'workflow.id': 'c-1', 'app.layer': 'service' });
     expect(spans.get('outside')).toEqual({ 'app.layer': 'service' });
+    // Database and messaging client spans keep their own layer (inferred by the collector).
+    expect(spans.get('SELECT 1')).toEqual({ 'db.system': 'postgresql', 'workflow.type': 'checkout', 'workflow.id': 'c-1' });
+    expect(spans.get('publish orders')).not.toHaveProperty('app.layer');
   });
 
   it('runs fn without workflow context for an invalid type, warning once', () => {
