@@ -72,7 +72,6 @@ async function main() {
     await sql.unsafe(`ALTER TABLE raw_copy SET LOGGED`);
     const cols = 'trace_id, span_id, parent_span_id, workflow_id, workflow_type, layer, component, name, kind, status_code, status_message, is_error, start_time, end_time, duration_ms, user_id, scope_name, attributes, resource, events, links';
     const values = (s: SpanRecord) => [s.traceId, s.spanId, s.parentSpanId, s.workflowId, s.workflowType, s.layer, s.component, s.name, s.kind, s.statusCode, s.statusMessage, s.isError, nanosToIso(s.startUnixNano), nanosToIso(s.endUnixNano), Number(s.endUnixNano - s.startUnixNano) / 1e6, s.userId, s.scopeName, s.attributes, s.resource, s.events, s.links];
-    const batches = (seed: number) => Array.from({ length: TOTAL / BATCH }, (_, b) => makeSpans(BATCH, seed * 1000 + b));
 
     console.log(`flowscope benchmarks — ${TOTAL.toLocaleString('en-US')} spans per measurement, batches of ${BATCH}\n`);
     // Warm up connections and caches.
