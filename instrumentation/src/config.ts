@@ -20,7 +20,7 @@ export interface FlowscopeOptions {
    * `OTEL_EXPORTER_OTLP_ENDPOINT`, then `http://localhost:4318`.
    */
   endpoint?: string;
-  /** Written as `app.layer` on every span that does not set it itself. */
+  /** Written as `app.layer` on every span that does not set it itself, but database and messaging client spans. */
   layer?: Layer;
   /** Extra headers on every export request (for example an auth header of a gateway). */
   headers?: Record<string, string>;
