@@ -54,6 +54,7 @@ export function liveStreamRoutes(app: FastifyInstance, bus: EventBus, config: Qu
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount + payload.length > maxBuffer) {
       clients.delete(socket);
+      metrics.clients.set(clients.size);
       metrics.dropped.inc({ reason: 'slow_client' });
       app.log.warn({ buffered: socket.bufferedAmount, limit: maxBuffer }, 'live stream client too slow: disconnected');
       socket.close(1013, 'too slow: buffer limit exceeded');
