@@ -44,9 +44,32 @@ export interface ErrorRecord {
   attributes: Record<string, unknown>;
 }
 
+/**
+ * A span seen for the first time (stored or sampled out): what workflow_sessions counts.
+ * Sessions count every span, so "how many checkouts failed" is answered from all traffic.
+ */
+export interface SpanObservation {
+  workflowId: string;
+  workflowType: string;
+  userId: string | null;
+  traceId: string;
+  startUnixNano: bigint;
+  endUnixNano: bigint;
+  isError: boolean;
+  isRoot: boolean;
+  /** false when sampling dropped (or is holding) the span. */
+  kept: boolean;
+}
+
 export interface SpanBatch {
   spans: readonly SpanRecord[];
   errors: readonly ErrorRecord[];
+  /**
+   * When given, sessions are counted from these (the caller guarantees each is applied once)
+   * and stored spans only raise the sessions' keep flag. When absent, sessions are counted
+   * from the spans that were stored for the first time.
+   */
+  observations?: readonly SpanObservation[];
 }
 
 export interface WriteResult {
@@ -195,6 +218,76 @@ WITH ins AS (
 )
 SELECT (SELECT count(*) FROM ins)::integer AS inserted`;
 
+// Spans stored while sessions are counted from observations: only mark those workflows kept.
+const MOVE_SPANS_KEEP_ONLY = `
+WITH ins AS (
+  INSERT INTO trace_steps (${cols(SPAN_COLUMNS)})
+  SELECT ${cols(SPAN_COLUMNS)} FROM fs_staging_spans
+  ON CONFLICT DO NOTHING
+  RETURNING workflow_id
+), kept AS (
+  UPDATE workflow_sessions ws SET keep = true, updated_at = now()
+   WHERE ws.workflow_id IN (SELECT DISTINCT workflow_id FROM ins) AND NOT ws.keep
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM ins)::integer AS inserted`;
+
+const OBSERVATION_COLUMNS = ['workflow_id', 'workflow_type', 'user_id', 'trace_id', 'start_time', 'end_time', 'is_error', 'is_root', 'kept'] as const;
+
+const observationValues = (o: SpanObservation) => [
+  o.workflowId,
+  o.workflowType,
+  o.userId,
+  o.traceId,
+  nanosToIso(o.startUnixNano),
+  nanosToIso(o.endUnixNano),
+  o.isError,
+  o.isRoot,
+  o.kept,
+];
+
+const OBSERVATION_DDL = `
+  CREATE TEMP TABLE IF NOT EXISTS fs_staging_observations (
+    workflow_id text, workflow_type text, user_id text, trace_id text, start_time timestamptz,
+    end_time timestamptz, is_error boolean, is_root boolean, kept boolean
+  ) ON COMMIT DELETE ROWS`;
+
+const UPSERT_SESSIONS_FROM_OBSERVATIONS = `
+WITH agg AS (
+  SELECT workflow_id,
+         (array_agg(workflow_type ORDER BY (workflow_type = 'unknown'), start_time))[1] AS workflow_type,
+         (array_agg(user_id ORDER BY start_time) FILTER (WHERE user_id IS NOT NULL))[1] AS user_id,
+         (array_agg(trace_id ORDER BY start_time))[1] AS first_trace_id,
+         min(start_time) AS started_at,
+         max(end_time) AS ended_at,
+         count(*)::integer AS span_count,
+         (count(*) FILTER (WHERE is_error))::integer AS error_count,
+         coalesce(bool_or(is_root AND NOT is_error), false) AS root_ok,
+         bool_or(kept) AS keep
+    FROM fs_staging_observations
+   GROUP BY workflow_id
+)
+INSERT INTO workflow_sessions AS ws
+       (workflow_id, workflow_type, status, user_id, first_trace_id, started_at, ended_at, span_count, error_count, keep)
+SELECT workflow_id, workflow_type,
+       CASE WHEN error_count > 0 THEN 'failed' WHEN root_ok THEN 'completed' ELSE 'in_progress' END,
+       user_id, first_trace_id, started_at, ended_at, span_count, error_count, keep
+  FROM agg
+ ORDER BY workflow_id
+ON CONFLICT (workflow_id) DO UPDATE SET
+  workflow_type = CASE WHEN ws.workflow_type = 'unknown' THEN EXCLUDED.workflow_type ELSE ws.workflow_type END,
+  user_id = coalesce(ws.user_id, EXCLUDED.user_id),
+  started_at = least(ws.started_at, EXCLUDED.started_at),
+  ended_at = greatest(ws.ended_at, EXCLUDED.ended_at),
+  span_count = ws.span_count + EXCLUDED.span_count,
+  error_count = ws.error_count + EXCLUDED.error_count,
+  keep = ws.keep OR EXCLUDED.keep,
+  status = CASE
+    WHEN ws.status = 'failed' OR EXCLUDED.status = 'failed' THEN 'failed'
+    WHEN EXCLUDED.status = 'completed' THEN 'completed'
+    ELSE ws.status END,
+  updated_at = now()`;
+
 const MOVE_ERRORS = `
 INSERT INTO error_logs (${cols(ERROR_COLUMNS)})
 SELECT ${cols(ERROR_COLUMNS)} FROM fs_staging_errors
@@ -207,15 +300,27 @@ ON CONFLICT (trace_id, span_id, seq) DO NOTHING`;
  * again); durable once the caller's transaction commits. Returns how many spans were new.
  */
 export async function writeSpanBatch(tx: Tx, batch: SpanBatch): Promise<WriteResult> {
-  if (batch.spans.length === 0 && batch.errors.length === 0) return { inserted: 0, duplicates: 0 };
+  if (batch.spans.length === 0 && batch.errors.length === 0 && !batch.observations?.length) {
+    return { inserted: 0, duplicates: 0 };
+  }
   await tx.query(STAGING_DDL);
+  const observations = batch.observations;
+  if (observations && observations.length > 0) {
+    // Sessions first, so the keep-only update below finds rows of brand-new workflows.
+    await tx.query(OBSERVATION_DDL);
+    const rows = observations.map(observationValues);
+    await tx.copyIn('fs_staging_observations', OBSERVATION_COLUMNS, rows.map(copyLine), () =>
+      rows.map((r) => toObject(OBSERVATION_COLUMNS, r)),
+    );
+    await tx.query(UPSERT_SESSIONS_FROM_OBSERVATIONS);
+  }
   let inserted = 0;
   if (batch.spans.length > 0) {
     const rows = batch.spans.map(spanValues);
     await tx.copyIn('fs_staging_spans', SPAN_COLUMNS, rows.map(copyLine), () =>
       rows.map((r) => toObject(SPAN_COLUMNS, r)),
     );
-    const result = await tx.query<{ inserted: number }>(MOVE_SPANS);
+    const result = await tx.query<{ inserted: number }>(observations ? MOVE_SPANS_KEEP_ONLY : MOVE_SPANS);
     inserted = Number(result[0]?.inserted ?? 0);
   }
   if (batch.errors.length > 0) {
@@ -231,4 +336,40 @@ export async function writeSpanBatch(tx: Tx, batch: SpanBatch): Promise<WriteRes
 /** Convenience: one batch in its own transaction. */
 export function writeSpans(db: Database, batch: SpanBatch): Promise<WriteResult> {
   return db.transaction((tx) => writeSpanBatch(tx, batch));
+}
+
+/**
+ * Records request receipts; returns the hashes that were new. A hash already present means
+ * the request was committed before (an exporter retry): its counts must not be added again.
+ */
+export async function claimReceipts(tx: Tx, hashes: readonly string[]): Promise<Set<string>> {
+  if (hashes.length === 0) return new Set();
+  const rows = await tx.query<{ hash: string }>(
+    `INSERT INTO ingest_receipts (hash) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING hash`,
+    [hashes],
+  );
+  return new Set(rows.map((r) => r.hash));
+}
+
+/** Deletes receipts older than maxAgeMs. Returns how many. */
+export async function pruneReceipts(db: Database, maxAgeMs: number, now = new Date()): Promise<number> {
+  const rows = await db.query<{ n: number }>(
+    `WITH d AS (DELETE FROM ingest_receipts WHERE received_at < $1::timestamptz RETURNING 1) SELECT count(*)::int AS n FROM d`,
+    [new Date(now.getTime() - maxAgeMs).toISOString()],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Marks workflows still in progress longer than maxDurationMs after their start as timed
+ * out (served by the partial index on in-progress sessions). Returns their ids.
+ */
+export async function markTimedOutWorkflows(db: Database, maxDurationMs: number, now = new Date()): Promise<string[]> {
+  const rows = await db.query<{ workflow_id: string }>(
+    `UPDATE workflow_sessions SET status = 'timed_out', updated_at = now()
+      WHERE status = 'in_progress' AND started_at < $1::timestamptz
+      RETURNING workflow_id`,
+    [new Date(now.getTime() - maxDurationMs).toISOString()],
+  );
+  return rows.map((r) => r.workflow_id);
 }

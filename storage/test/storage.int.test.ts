@@ -175,7 +175,8 @@ describe.each<Driver>(['postgres', 'pglite'])('storage on %s', (driver) => {
       const replicas = [0, 1, 2, 3].map(() => openPostgres({ url: t.url, maxConnections: 2 }));
       try {
         const results = await Promise.all(replicas.map((r) => migrate(r)));
-        expect(results.flat()).toEqual(['0001_init']);
+        expect(results.flat()).toEqual(['0001_init', '0002_sampling']);
+        expect(results.filter((r) => r.length > 0)).toHaveLength(1);
       } finally {
         await Promise.all(replicas.map((r) => r.close()));
         await t.drop();
@@ -209,6 +210,51 @@ describe.each<Driver>(['postgres', 'pglite'])('performance snapshots on %s', (dr
       expect(b[bucketIndex(10)]).toBe(1);
       expect(b[bucketIndex(300)]).toBe(1);
       expect(b.reduce((s, c) => s + c, 0)).toBe(2);
+    } finally {
+      await dispose();
+    }
+  });
+});
+
+describe.each<Driver>(['postgres', 'pglite'])('sampling support on %s', (driver) => {
+  it('sessions count observations (kept or not), receipts say which requests are new, timeouts mark stale workflows', async () => {
+    const { db, dispose } = await openTestDatabase(driver);
+    try {
+      const { claimReceipts, markTimedOutWorkflows, pruneReceipts } = await import('../src/index.ts');
+      const t0 = Date.now() - 10 * 60_000;
+      const obs = (i: number, kept: boolean, over: Record<string, unknown> = {}) => ({
+        workflowId: 'wf-obs',
+        workflowType: 'search',
+        userId: null,
+        traceId: 'c'.repeat(32),
+        startUnixNano: BigInt(t0 + i) * 1_000_000n,
+        endUnixNano: BigInt(t0 + i + 5) * 1_000_000n,
+        isError: false,
+        isRoot: false,
+        kept,
+        ...over,
+      });
+      // Three spans seen, none kept: the session exists with its counts, flagged not stored.
+      await writeSpans(db, { spans: [], errors: [], observations: [obs(0, false), obs(1, false), obs(2, false)] });
+      let [s] = await db.query<{ span_count: number; keep: boolean; status: string }>(
+        `SELECT span_count, keep, status FROM workflow_sessions WHERE workflow_id = 'wf-obs'`,
+      );
+      expect(s).toEqual({ span_count: 3, keep: false, status: 'in_progress' });
+      // Later the trace is kept: spans stored, the session flagged kept, counts unchanged.
+      await writeSpans(db, { spans: [span({ spanId: hex(9, 16), workflowId: 'wf-obs', workflowType: 'search', startMs: t0 })], errors: [], observations: [] });
+      [s] = await db.query(`SELECT span_count, keep, status FROM workflow_sessions WHERE workflow_id = 'wf-obs'`);
+      expect(s).toEqual({ span_count: 3, keep: true, status: 'in_progress' });
+
+      expect(await markTimedOutWorkflows(db, 60 * 60_000)).toEqual([]);
+      expect(await markTimedOutWorkflows(db, 60_000)).toContain('wf-obs');
+      [s] = await db.query(`SELECT span_count, keep, status FROM workflow_sessions WHERE workflow_id = 'wf-obs'`);
+      expect(s!.status).toBe('timed_out');
+
+      const first = await db.transaction((tx) => claimReceipts(tx, ['h1', 'h2']));
+      const second = await db.transaction((tx) => claimReceipts(tx, ['h2', 'h3']));
+      expect([...first].sort()).toEqual(['h1', 'h2']);
+      expect([...second]).toEqual(['h3']);
+      expect(await pruneReceipts(db, 60_000, new Date(Date.now() + 120_000))).toBe(3);
     } finally {
       await dispose();
     }
