@@ -15,7 +15,7 @@ export const alertingConfigShape = {
   /** Thresholds of the seeded database-layer p95 latency rule, in ms. */
   DEBUGGING_DB_QUERY_TIME_WARNING: envNumber(50, 0),
   DEBUGGING_DB_QUERY_TIME_CRITICAL: envNumber(100, 0),
-  /** A workflow still in progress this long (ms) after its last activity is marked timed_out. */
+  /** A workflow still in progress this long (ms) after it started is marked timed_out. */
   DEBUGGING_MAX_TRACE_DURATION: envInt(300_000, 1),
 
   /** SMTP server; unset keeps alert emails in the outbox as 'unsent'. */

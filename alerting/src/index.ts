@@ -6,7 +6,7 @@ import type { ReadinessCheck } from '@flowscope/common';
 import type { AlertingConfig } from './config.ts';
 import { createMailer, deliverEmail, type DeliveryOutcome, type Mailer } from './email.ts';
 import { evaluateRules, pendingOutbox, type EvaluationResult } from './evaluate.ts';
-import { failAbandonedEmails, markTimedOutWorkflows, runEnsurePartitions, runRetention } from './maintenance.ts';
+import { failAbandonedEmails, runEnsurePartitions, runRetention, runWorkflowTimeouts } from './maintenance.ts';
 import { seedRules } from './rules.ts';
 import { startBullmqScheduler, startInProcessScheduler, type Scheduler } from './scheduler.ts';
 
@@ -17,7 +17,7 @@ export { seedRules, loadRules, configRules, loadRulesFile, parseMetric, DEFAULT_
 export { computeValues, type ScopeValue } from './values.ts';
 export { evaluateRules, isDue, type EvaluationResult, type RuleDecision } from './evaluate.ts';
 export { deliverEmail, createMailer, messageIdOf, type Mailer, type DeliveryOutcome } from './email.ts';
-export { runEnsurePartitions, runRetention, markTimedOutWorkflows, failAbandonedEmails } from './maintenance.ts';
+export { runEnsurePartitions, runRetention, runWorkflowTimeouts, failAbandonedEmails } from './maintenance.ts';
 export { startBullmqScheduler, startInProcessScheduler, type Scheduler, type JobFunctions } from './scheduler.ts';
 
 export interface StartAlertingOptions {
@@ -114,7 +114,7 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
     { name: 'evaluate', everyMs: tickMs, run: evaluate },
     { name: 'ensure-partitions', everyMs: maintenanceMs, run: maintenance('ensure-partitions', () => runEnsurePartitions(db, config, clock())) },
     { name: 'retention', everyMs: maintenanceMs, run: maintenance('retention', () => runRetention(db, config, clock())) },
-    { name: 'workflow-timeouts', everyMs: maintenanceMs, run: maintenance('workflow-timeouts', () => markTimedOutWorkflows(db, config, clock())) },
+    { name: 'workflow-timeouts', everyMs: maintenanceMs, run: maintenance('workflow-timeouts', () => runWorkflowTimeouts(db, config, clock())) },
     {
       name: 'abandoned-emails',
       everyMs: maintenanceMs,

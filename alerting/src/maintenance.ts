@@ -1,5 +1,5 @@
 import type { Database } from '@flowscope/storage';
-import { PARTITIONED_TABLES, dropExpiredPartitions, ensurePartitions } from '@flowscope/storage';
+import { PARTITIONED_TABLES, dropExpiredPartitions, ensurePartitions, markTimedOutWorkflows } from '@flowscope/storage';
 import type { AlertingConfig } from './config.ts';
 
 export interface MaintenanceConfig
@@ -28,20 +28,11 @@ export async function runRetention(db: Database, config: MaintenanceConfig, nowM
 }
 
 /**
- * Marks workflows still in progress whose last activity (ended_at: the end of their latest span)
- * is older than DEBUGGING_MAX_TRACE_DURATION as timed_out. Returns how many were marked.
- * Note: the collector owns the workflow lifecycle; this is the maintenance job's sweep.
+ * Marks workflows still in progress after DEBUGGING_MAX_TRACE_DURATION as timed_out, with the
+ * storage's definition (the collector owns the workflow lifecycle). Returns how many.
  */
-export async function markTimedOutWorkflows(db: Database, config: MaintenanceConfig, nowMs: number): Promise<number> {
-  const rows = await db.query<{ n: string | number }>(
-    `WITH marked AS (
-       UPDATE workflow_sessions SET status = 'timed_out', updated_at = now()
-        WHERE status = 'in_progress' AND ended_at < $1::timestamptz
-        RETURNING 1)
-     SELECT count(*) AS n FROM marked`,
-    [new Date(nowMs - config.DEBUGGING_MAX_TRACE_DURATION).toISOString()],
-  );
-  return Number(rows[0]?.n ?? 0);
+export async function runWorkflowTimeouts(db: Database, config: MaintenanceConfig, nowMs: number): Promise<number> {
+  return (await markTimedOutWorkflows(db, config.DEBUGGING_MAX_TRACE_DURATION, new Date(nowMs))).length;
 }
 
 /**

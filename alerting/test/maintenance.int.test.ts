@@ -54,9 +54,9 @@ describe.each([
     await db.query(
       `INSERT INTO workflow_sessions (workflow_id, workflow_type, status, started_at, ended_at) VALUES
          ('stale', 'checkout', 'in_progress', $1::timestamptz, $2::timestamptz),
-         ('active', 'checkout', 'in_progress', $1::timestamptz, $3::timestamptz),
+         ('active', 'checkout', 'in_progress', $3::timestamptz, $4::timestamptz),
          ('done', 'checkout', 'completed', $1::timestamptz, $2::timestamptz)`,
-      [iso(now - 20 * 60_000), iso(now - 10 * 60_000), iso(now - 60_000)],
+      [iso(now - 20 * 60_000), iso(now - 10 * 60_000), iso(now - 2 * 60_000), iso(now - 60_000)],
     );
 
     const config = testConfig({ FLOWSCOPE_QUEUE_PREFIX: prefix, FLOWSCOPE_MAINTENANCE_INTERVAL_SECONDS: '0.2' });
