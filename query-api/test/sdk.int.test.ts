@@ -30,7 +30,8 @@ describe('Jaeger endpoints for a trace exported by the real OpenTelemetry SDK', 
   beforeAll(async () => {
     ({ db, dispose } = await openTestDatabase('postgres'));
     tokens = await makeTokens(db);
-    collector = buildCollector({ db, config: parseConfig(collectorConfigShape, {}), logger: testLogger() });
+    // rate 1: keep every trace (sampling is not what this test is about)
+    collector = buildCollector({ db, config: parseConfig(collectorConfigShape, { DEBUGGING_TRACE_SAMPLING_RATE: '1' }), logger: testLogger() });
     await collector.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(collector.app.server.address() as { port: number }).port}`;
     app = await makeApp(db);
