@@ -137,14 +137,15 @@ describe.each([
 });
 
 describe('without SMTP', () => {
-  it('keeps the email in the outbox as unsent and logs it (PGlite, in-process)', async () => {
+  it('keeps the email in the outbox as unsent and logs it; the recipients of a rule replace the default (PGlite, in-process)', async () => {
     const { db, dispose } = await openTestDatabase('pglite');
     const { logger, lines } = capturingLogger();
     const alerting = await startAlerting({ db, config: testConfig({}), logger });
     try {
+      await db.query(`UPDATE alert_rules SET recipients = '{dba@example.com,db-oncall@example.com}' WHERE name = 'db_query_time_p95'`);
       await breach(db, Date.now());
       const row = await waitFor(async () => (await outbox(db))[0], 'the outbox row');
-      expect(row).toMatchObject({ status: 'unsent', attempts: 0, recipients: ['oncall@example.com'] });
+      expect(row).toMatchObject({ status: 'unsent', attempts: 0, recipients: ['dba@example.com', 'db-oncall@example.com'] });
       expect(row.subject).toMatch(/^\[flowscope\] CRITICAL: checkout \/ database/);
       expect(row.last_error).toMatch(/EMAIL_HOST/);
       const body = await db.query<{ body_text: string; body_html: string }>('SELECT body_text, body_html FROM email_outbox');
