@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { registerOpsRoutes } from '@flowscope/common';
 import type { Database } from '@flowscope/storage';
-import type { CollectorConfig } from './config.ts';
+import { randomUUID } from 'node:crypto';
+import { pruneReceipts } from '@flowscope/storage';
+import { criticalMsFor, type CollectorConfig } from './config.ts';
+import { TailSampler } from './sampler.ts';
+import { SpanPrometheusMetrics } from './spanmetrics.ts';
+import { RedisDecisionBridge } from './decisions.ts';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics.ts';
 import { InflightBytes } from './limiter.ts';
 import { Redactor } from './redact.ts';
@@ -24,6 +29,9 @@ export interface Collector {
   pipeline: ExportPipeline;
   writer: GroupCommitWriter;
   metrics: CollectorMetrics;
+  sampler: TailSampler;
+  /** Resolves when background connections (Redis decisions) are up. */
+  ready: Promise<void>;
   /** Stops receiving, flushes the writer. Does not close the database (its owner does). */
   close(): Promise<void>;
 }
@@ -47,13 +55,55 @@ export function buildCollector(deps: CollectorDeps): Collector {
     metrics,
     logger.child({ stage: 'writer' }),
   );
-  const pipeline = new ExportPipeline({
+  const sampler = new TailSampler({
+    rate: config.DEBUGGING_TRACE_SAMPLING_RATE,
+    rates: config.FLOWSCOPE_SAMPLING_RATES,
+    criticalMs: criticalMsFor(config),
+    decisionWaitMs: config.FLOWSCOPE_SAMPLING_DECISION_WAIT_MS,
+    maxHeldSpans: config.FLOWSCOPE_SAMPLING_HOLD_MAX_SPANS,
+    maxHeldBytes: config.FLOWSCOPE_SAMPLING_HOLD_MAX_BYTES,
+  });
+  let evictionWarned = false;
+  sampler.onReleased = (n, why) => {
+    metrics.sampledOut.inc({ why }, n);
+    if (why === 'evicted' && !evictionWarned) {
+      evictionWarned = true; // one warning, the counter has the rest
+      logger.warn({ spans: n }, 'sampling hold is full: letting go of the oldest held traces (flowscope_spans_sampled_out_total{why="evicted"})');
+    }
+  };
+  const spanMetrics = new SpanPrometheusMetrics(metrics.registry, config.FLOWSCOPE_METRICS_MAX_WORKFLOW_TYPES, db);
+  let pipeline!: ExportPipeline;
+  const bridge = config.REDIS_URL
+    ? new RedisDecisionBridge(config.REDIS_URL, config.FLOWSCOPE_REDIS_PREFIX ?? 'flowscope', randomUUID(), (traceId) => {
+        pipeline.rescue(traceId).catch((err: unknown) => logger.warn({ err: String(err), traceId }, 'could not write rescued spans'));
+      }, logger.child({ stage: 'sampling' }))
+    : undefined;
+  pipeline = new ExportPipeline({
     redactor: new Redactor(config.FLOWSCOPE_REDACT_KEYS),
     writer,
+    sampler,
+    spanMetrics,
     metrics,
     logger: logger.child({ stage: 'pipeline' }),
     enabled: config.DEBUGGING_ENABLED,
+    performanceMonitoring: config.DEBUGGING_PERFORMANCE_MONITORING,
+    errorLogging: config.DEBUGGING_ERROR_LOGGING,
+    ...(bridge ? { shareKeep: (ids: string[]) => bridge.publish(ids) } : {}),
   });
+  const ready = bridge ? bridge.start() : Promise.resolve();
+  ready.catch((err: unknown) => logger.error({ err: String(err) }, 'redis for sampling decisions is unavailable'));
+
+  // Background upkeep; unref'd so they never hold the process open.
+  const expiry = setInterval(() => {
+    sampler.expire();
+    metrics.heldSpans.set(sampler.heldSpanCount);
+    metrics.heldBytes.set(sampler.heldByteCount);
+  }, Math.max(100, Math.min(1000, config.FLOWSCOPE_SAMPLING_DECISION_WAIT_MS / 4)));
+  expiry.unref();
+  const pruning = setInterval(() => {
+    pruneReceipts(db, config.FLOWSCOPE_RECEIPT_TTL_MS).catch(() => {});
+  }, 10 * 60_000);
+  pruning.unref();
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -82,6 +132,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
   registerOpsRoutes(app, {
     registry: metrics.registry,
     checks: [
+      ...(bridge ? [{ name: 'redis', check: () => bridge.ping() }] : []),
       {
         name: 'database',
         check: async () => {
@@ -96,13 +147,17 @@ export function buildCollector(deps: CollectorDeps): Collector {
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      clearInterval(expiry);
+      clearInterval(pruning);
       await app.close();
       await writer.close();
+      await bridge?.close();
+      sampler.clear();
     })();
     return closing;
   };
   app.addHook('onClose', async () => {
     await writer.close();
   });
-  return { app, pipeline, writer, metrics, close };
+  return { app, pipeline, writer, metrics, sampler, ready, close };
 }

@@ -63,6 +63,33 @@ export function createCollectorMetrics(registry = new Registry()) {
       help: 'Request body bytes held in memory across all requests',
       registers: [registry],
     }),
+    sampledOut: new Counter({
+      name: 'flowscope_spans_sampled_out_total',
+      help: 'Spans dropped by sampling: held for the decision window and let go (expired) or pushed out by the hold bound (evicted)',
+      labelNames: ['why'] as const,
+      registers: [registry],
+    }),
+    rescued: new Counter({
+      name: 'flowscope_spans_rescued_total',
+      help: 'Held spans written because their trace became interesting (here or on another replica)',
+      registers: [registry],
+    }),
+    sampled: new Counter({
+      name: 'flowscope_sampling_decisions_spans_total',
+      help: 'Spans by sampling decision reason (error, slow, rate, decided, held)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    heldSpans: new Gauge({
+      name: 'flowscope_spans_held',
+      help: 'Spans held in memory awaiting a sampling decision',
+      registers: [registry],
+    }),
+    heldBytes: new Gauge({
+      name: 'flowscope_spans_held_bytes',
+      help: 'Approximate bytes of spans held awaiting a sampling decision',
+      registers: [registry],
+    }),
     storageUp: new Gauge({
       name: 'flowscope_storage_up',
       help: '1 when the last write or probe reached storage, 0 while it is unavailable',

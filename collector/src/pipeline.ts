@@ -1,20 +1,41 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
-import type { WriteResult } from '@flowscope/storage';
+import type { SpanObservation, WriteResult } from '@flowscope/storage';
 import { decodeExport, type OtlpEncoding } from './decode.ts';
 import { validateExport } from './validate.ts';
 import type { Redactor } from './redact.ts';
 import { mapExport } from './map.ts';
 import type { GroupCommitWriter } from './writer.ts';
 import type { CollectorMetrics } from './metrics.ts';
+import { deriveSnapshotDeltas, type SpanPrometheusMetrics } from './spanmetrics.ts';
+import type { TailSampler } from './sampler.ts';
 
 export interface ExportOutcome {
   received: number;
   rejected: number;
   rejectionMessage: string;
+  /** Spans acknowledged (stored, or counted and sampled out). */
   accepted: number;
-  write: WriteResult;
+  /** Spans of this request kept for storage. */
+  kept: number;
+  held: number;
+  write: WriteResult & { duplicateRequest?: boolean };
   traceIds: string[];
+}
+
+export interface PipelineDeps {
+  redactor: Redactor;
+  writer: GroupCommitWriter;
+  sampler: TailSampler;
+  spanMetrics: SpanPrometheusMetrics;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  enabled: boolean;
+  performanceMonitoring: boolean;
+  errorLogging: boolean;
+  /** Tells other replicas about traces this one decided to keep because they are interesting. */
+  shareKeep?: (traceIds: string[]) => void;
 }
 
 /**
@@ -24,18 +45,10 @@ export interface ExportOutcome {
  * commit. Throws FlowscopeErrors for the receiver to map to status codes.
  */
 export class ExportPipeline {
-  constructor(
-    private readonly deps: {
-      redactor: Redactor;
-      writer: GroupCommitWriter;
-      metrics: CollectorMetrics;
-      logger: Logger;
-      enabled: boolean;
-    },
-  ) {}
+  constructor(private readonly deps: PipelineDeps) {}
 
   async process(body: Buffer, encoding: OtlpEncoding, log: FastifyBaseLogger = this.deps.logger): Promise<ExportOutcome> {
-    const { metrics } = this.deps;
+    const { metrics, sampler } = this.deps;
     const decoded = decodeExport(body, encoding);
     metrics.received.inc(decoded.spanCount);
     const { valid, rejected, message } = validateExport(decoded);
@@ -45,38 +58,88 @@ export class ExportPipeline {
     }
     metrics.redacted.inc(this.deps.redactor.export(valid));
     const mapped = mapExport(valid);
-    // derive metrics and sample: added by their own stages (span metrics, sampling issue);
-    // for now every valid span is kept.
-    let write: WriteResult = { inserted: 0, duplicates: 0 };
-    if (this.deps.enabled && mapped.spans.length > 0) {
-      try {
-        write = await this.deps.writer.submit({ spans: mapped.spans, errors: mapped.errors });
-      } catch (err) {
-        const reason = (err as { code?: string }).code;
-        metrics.refused.inc(
-          {
-            reason:
-              reason === 'FS_QUEUE_FULL'
-                ? 'queue_full'
-                : reason === 'FS_STORAGE_UNAVAILABLE'
-                  ? 'storage_unavailable'
-                  : reason === 'FS_SHUTTING_DOWN'
-                    ? 'shutting_down'
-                    : 'storage_error',
-          },
-          mapped.spans.length,
-        );
-        throw err;
-      }
-    }
-    metrics.accepted.inc(mapped.spans.length);
-    return {
+    const outcome: ExportOutcome = {
       received: decoded.spanCount,
       rejected,
       rejectionMessage: message,
       accepted: mapped.spans.length,
-      write,
+      kept: 0,
+      held: 0,
+      write: { inserted: 0, duplicates: 0 },
       traceIds: mapped.traceIds,
     };
+    if (!this.deps.enabled || mapped.spans.length === 0) {
+      metrics.accepted.inc(mapped.spans.length);
+      return outcome;
+    }
+
+    // Derive metrics from every span, then sample.
+    const deltas = this.deps.performanceMonitoring ? deriveSnapshotDeltas(mapped.spans) : [];
+    const sampled = sampler.sample(mapped.spans, mapped.errors);
+    const kept = new Set(sampled.keep.spans);
+    const observations: SpanObservation[] = mapped.spans.map((s) => ({
+      workflowId: s.workflowId,
+      workflowType: s.workflowType,
+      userId: s.userId,
+      traceId: s.traceId,
+      startUnixNano: s.startUnixNano,
+      endUnixNano: s.endUnixNano,
+      isError: s.isError,
+      isRoot: s.parentSpanId === null,
+      kept: kept.has(s),
+    }));
+    for (const [reason, n] of sampled.reasons) metrics.sampled.inc({ reason }, n);
+    metrics.rescued.inc(sampled.rescued);
+    metrics.heldSpans.set(sampler.heldSpanCount);
+    metrics.heldBytes.set(sampler.heldByteCount);
+    if (sampled.interesting.length > 0) this.deps.shareKeep?.(sampled.interesting);
+
+    try {
+      outcome.write = await this.deps.writer.submit({
+        spans: sampled.keep.spans,
+        errors: this.deps.errorLogging ? sampled.keep.errors : [],
+        observations,
+        deltas,
+        receipt: createHash('sha256').update(body).digest('base64url'),
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      metrics.refused.inc(
+        {
+          reason:
+            code === 'FS_QUEUE_FULL'
+              ? 'queue_full'
+              : code === 'FS_STORAGE_UNAVAILABLE'
+                ? 'storage_unavailable'
+                : code === 'FS_SHUTTING_DOWN'
+                  ? 'shutting_down'
+                  : 'storage_error',
+        },
+        mapped.spans.length,
+      );
+      throw err;
+    }
+    // Counted once: a retried request was counted when it was first committed.
+    if (!outcome.write.duplicateRequest && this.deps.performanceMonitoring) {
+      this.deps.spanMetrics.observe(mapped.spans, mapped.errors);
+    }
+    metrics.accepted.inc(mapped.spans.length);
+    outcome.kept = sampled.keep.spans.length - sampled.rescued;
+    outcome.held = sampled.held;
+    return outcome;
+  }
+
+  /** Writes spans held here for traces another replica decided to keep. */
+  async rescue(traceId: string): Promise<number> {
+    const released = this.deps.sampler.markKeep(traceId);
+    if (!released || released.spans.length === 0) return 0;
+    this.deps.metrics.rescued.inc(released.spans.length);
+    this.deps.metrics.heldSpans.set(this.deps.sampler.heldSpanCount);
+    await this.deps.writer.submit({
+      spans: released.spans,
+      errors: this.deps.errorLogging ? released.errors : [],
+      observations: [],
+    });
+    return released.spans.length;
   }
 }

@@ -1,6 +1,17 @@
 import type { Logger } from 'pino';
 import { errors, FlowscopeError } from '@flowscope/common';
-import { writeSpanBatch, type Database, type ErrorRecord, type SpanRecord, type Tx, type WriteResult } from '@flowscope/storage';
+import {
+  claimReceipts,
+  writeSnapshotDeltas,
+  writeSpanBatch,
+  type Database,
+  type ErrorRecord,
+  type SnapshotDelta,
+  type SpanObservation,
+  type SpanRecord,
+  type WriteResult,
+} from '@flowscope/storage';
+import { mergeDeltas } from './spanmetrics.ts';
 import type { CollectorMetrics } from './metrics.ts';
 
 export interface WriterOptions {
@@ -14,20 +25,31 @@ export interface WriterOptions {
   retryAfterSeconds: number;
 }
 
-/** Extra work done in the same transaction as a batch (span metrics, later stages). */
-export type BatchHook = (tx: Tx, items: readonly WriteItem[], result: WriteResult) => Promise<void>;
-
+/** What one request (or one release of held spans) asks the writer to commit. */
 export interface WriteItem {
+  /** Spans to store (sampling kept them). */
   spans: readonly SpanRecord[];
   errors: readonly ErrorRecord[];
-  /** Opaque extra payload carried to hooks (e.g. snapshot deltas). */
-  extra?: unknown;
+  /** Every span of the request, kept or not: counted in workflow_sessions. */
+  observations?: readonly SpanObservation[];
+  /** Span metrics of every span of the request. */
+  deltas?: readonly SnapshotDelta[];
+  /**
+   * Hash of the request body. Observations and deltas of a request whose receipt was
+   * committed before (an exporter retry) are not applied again.
+   */
+  receipt?: string;
+}
+
+export interface ItemResult extends WriteResult {
+  /** The request was committed before: nothing of it was counted again. */
+  duplicateRequest: boolean;
 }
 
 interface Pending {
   item: WriteItem;
   size: number;
-  resolve(r: WriteResult): void;
+  resolve(r: ItemResult): void;
   reject(e: unknown): void;
 }
 
@@ -81,7 +103,6 @@ export class GroupCommitWriter {
     private readonly options: WriterOptions,
     private readonly metrics: CollectorMetrics,
     private readonly logger: Logger,
-    private readonly hooks: BatchHook[] = [],
   ) {
     metrics.storageUp.set(1);
   }
@@ -94,15 +115,15 @@ export class GroupCommitWriter {
     return this.downSince === undefined;
   }
 
-  submit(item: WriteItem): Promise<WriteResult> {
+  submit(item: WriteItem): Promise<ItemResult> {
     if (this.closed) return Promise.reject(errors.shuttingDown());
     if (this.downSince !== undefined) return Promise.reject(errors.storageUnavailable(this.options.retryAfterSeconds));
-    const size = item.spans.length + item.errors.length;
-    if (size === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
+    const size = item.spans.length + item.errors.length + (item.observations?.length ?? 0);
+    if (size === 0 && !item.deltas?.length) return Promise.resolve({ inserted: 0, duplicates: 0, duplicateRequest: false });
     if (this.queued > 0 && this.queued + size > this.options.maxQueueSpans) {
       return Promise.reject(errors.queueFull(this.options.retryAfterSeconds));
     }
-    return new Promise<WriteResult>((resolve, reject) => {
+    return new Promise<ItemResult>((resolve, reject) => {
       this.queue.push({ item, size, resolve, reject });
       this.queued += size;
       this.metrics.queuedSpans.set(this.queued);
@@ -146,8 +167,10 @@ export class GroupCommitWriter {
 
   private async commitGroup(group: Pending[]): Promise<void> {
     try {
-      const result = await this.write(group.map((g) => g.item));
-      for (const g of group) g.resolve(result);
+      const { result, fresh } = await this.write(group.map((g) => g.item));
+      for (const g of group) {
+        g.resolve({ ...result, duplicateRequest: g.item.receipt !== undefined && !fresh.has(g.item.receipt) });
+      }
     } catch (err) {
       if (isConnectionError(err)) {
         this.markDown(err);
@@ -174,22 +197,31 @@ export class GroupCommitWriter {
     }
   }
 
-  private async write(items: WriteItem[]): Promise<WriteResult> {
+  private async write(items: WriteItem[]): Promise<{ result: WriteResult; fresh: Set<string> }> {
     const spans = items.flatMap((i) => i.spans);
     const errs = items.flatMap((i) => i.errors);
+    const receipts = items.flatMap((i) => (i.receipt ? [i.receipt] : []));
+    const observationMode = items.some((i) => i.observations !== undefined);
     const end = this.metrics.writeDuration.startTimer();
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.db.transaction(async (tx) => {
-          const r = await writeSpanBatch(tx, { spans, errors: errs });
-          for (const hook of this.hooks) await hook(tx, items, r);
-          return r;
+        const { result, fresh } = await this.db.transaction(async (tx) => {
+          // Receipts first: they decide which requests' counts are applied (exactly once).
+          const fresh = await claimReceipts(tx, receipts);
+          const counted = items.filter((i) => i.receipt === undefined || fresh.has(i.receipt));
+          const r = await writeSpanBatch(tx, {
+            spans,
+            errors: errs,
+            ...(observationMode ? { observations: counted.flatMap((i) => i.observations ?? []) } : {}),
+          });
+          await writeSnapshotDeltas(tx, mergeDeltas(counted.flatMap((i) => i.deltas ?? [])));
+          return { result: r, fresh };
         });
         end();
         this.metrics.writeBatchSpans.observe(spans.length);
         this.metrics.stored.inc(result.inserted);
         this.metrics.duplicates.inc(result.duplicates);
-        return result;
+        return { result, fresh };
       } catch (err) {
         if (RETRY_IN_PLACE.has(codeOf(err)) && attempt < 5) continue;
         throw err;

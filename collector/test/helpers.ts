@@ -8,8 +8,9 @@ import { ExportTraceServiceRequest } from '../src/otlp.ts';
 
 export const testLogger = () => pino({ level: process.env.FLOWSCOPE_TEST_LOG_LEVEL ?? 'silent' });
 
+/** Collector config for tests: keeps every trace unless the test sets a sampling rate. */
 export function collectorConfig(env: Record<string, string> = {}) {
-  return parseConfig(collectorConfigShape, env);
+  return parseConfig(collectorConfigShape, { DEBUGGING_TRACE_SAMPLING_RATE: '1', ...env });
 }
 
 export interface TestCollector {
