@@ -72,13 +72,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     }
   };
   const spanMetrics = new SpanPrometheusMetrics(metrics.registry, config.FLOWSCOPE_METRICS_MAX_WORKFLOW_TYPES, db);
-  let pipeline!: ExportPipeline;
-  const bridge = config.REDIS_URL
-    ? new RedisDecisionBridge(config.REDIS_URL, config.FLOWSCOPE_REDIS_PREFIX ?? 'flowscope', randomUUID(), (traceId) => {
-        pipeline.rescue(traceId).catch((err: unknown) => logger.warn({ err: String(err), traceId }, 'could not write rescued spans'));
-      }, logger.child({ stage: 'sampling' }))
-    : undefined;
-  pipeline = new ExportPipeline({
+  const pipeline: ExportPipeline = new ExportPipeline({
     redactor: new Redactor(config.FLOWSCOPE_REDACT_KEYS),
     writer,
     sampler,
@@ -88,8 +82,13 @@ export function buildCollector(deps: CollectorDeps): Collector {
     enabled: config.DEBUGGING_ENABLED,
     performanceMonitoring: config.DEBUGGING_PERFORMANCE_MONITORING,
     errorLogging: config.DEBUGGING_ERROR_LOGGING,
-    ...(bridge ? { shareKeep: (ids: string[]) => bridge.publish(ids) } : {}),
+    shareKeep: (ids: string[]) => bridge?.publish(ids),
   });
+  const bridge = config.REDIS_URL
+    ? new RedisDecisionBridge(config.REDIS_URL, config.FLOWSCOPE_REDIS_PREFIX ?? 'flowscope', randomUUID(), (traceId) => {
+        pipeline.rescue(traceId).catch((err: unknown) => logger.warn({ err: String(err), traceId }, 'could not write rescued spans'));
+      }, logger.child({ stage: 'sampling' }))
+    : undefined;
   const ready = bridge ? bridge.start() : Promise.resolve();
   ready.catch((err: unknown) => logger.error({ err: String(err) }, 'redis for sampling decisions is unavailable'));
 
