@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '@flowscope/common';
 import { openTestDatabase } from '@flowscope/storage/testing';
@@ -10,13 +8,9 @@ import { cleanRedisPrefix, REDIS_URL, TestSmtp, testConfig, testLogger, uniquePr
 
 /**
  * End to end: slow database spans sent to the real collector become performance_snapshots
- * (its span metrics, issue 3), which the alerting worker turns into exactly one critical email.
- * Runs once the collector derives snapshot metrics (it calls writeSnapshotDeltas).
+ * (its span metrics, from every span), which the alerting worker on BullMQ turns into exactly
+ * one critical email; fast spans later (clock moved on) make one resolved email.
  */
-const collectorSrc = fileURLToPath(new URL('../../collector/src/', import.meta.url));
-const COLLECTOR_DERIVES_SNAPSHOTS = readdirSync(collectorSrc, { recursive: true })
-  .filter((f) => String(f).endsWith('.ts'))
-  .some((f) => readFileSync(collectorSrc + String(f), 'utf8').includes('writeSnapshotDeltas'));
 
 function dbSpans(count: number, durationMs: number, endMs: number) {
   const traceId = randomBytes(16).toString('hex');
@@ -62,11 +56,13 @@ describe('collector span metrics → alert email', () => {
     await cleanRedisPrefix(prefix);
   });
 
-  it.skipIf(!COLLECTOR_DERIVES_SNAPSHOTS)('slow database spans sent through the collector make exactly one critical email', async () => {
+  it('slow database spans sent through the collector make exactly one critical email, and recovery one resolved email', async () => {
     const t = await openTestDatabase('postgres');
     dispose = t.dispose;
     await smtp.start();
     const logger = testLogger();
+    let offset = 0;
+    const clock = () => Date.now() + offset;
     collector = buildCollector({ db: t.db, config: parseConfig(collectorConfigShape, {}), logger });
     const send = async (body: unknown) => {
       const res = await collector!.app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
@@ -79,6 +75,7 @@ describe('collector span metrics → alert email', () => {
       config: testConfig({ EMAIL_HOST: '127.0.0.1', EMAIL_PORT: String(smtp.port), FLOWSCOPE_QUEUE_PREFIX: prefix }),
       logger,
       redisUrl: REDIS_URL,
+      clock,
     });
     const mail = await waitFor(() => smtp.received[0], 'the critical email');
     expect(mail.subject).toMatch(/^\[flowscope\] CRITICAL: checkout \/ database p95 latency 3\d\d ms ≥ 100 ms$/);
@@ -101,5 +98,12 @@ describe('collector span metrics → alert email', () => {
       'five evaluations',
     );
     expect(smtp.received).toHaveLength(1);
+
+    // Ten minutes on, the checkout queries are fast again: one resolved email.
+    offset += 10 * 60_000;
+    await send(dbSpans(30, 3, clock()));
+    const resolved = await waitFor(() => smtp.received[1], 'the resolved email');
+    expect(resolved.subject).toMatch(/^\[flowscope\] RESOLVED \(was CRITICAL\): checkout \/ database/);
+    expect(smtp.received).toHaveLength(2);
   });
 });

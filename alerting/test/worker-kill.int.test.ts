@@ -80,7 +80,8 @@ describe('a worker killed mid-job', () => {
       return rows[0]?.status === 'sent' ? rows : undefined;
     }, 'outbox row sent');
     expect(after).toHaveLength(1);
-    expect(after[0]!.attempts).toBe(2);
+    // The killed attempt and the one that delivered (one more if the retry met the dead worker's row lock before PostgreSQL released it).
+    expect(after[0]!.attempts).toBeGreaterThanOrEqual(2);
     // A few more evaluations and sweeps on the surviving worker: no second copy.
     await waitFor(
       () =>
