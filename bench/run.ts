@@ -146,7 +146,7 @@ async function main() {
     const [copyRate, copyIndexedRate, insertRate, writerRate, dupRate] = rates as [number, number, number, number, number];
 
     // Ingest through the collector's HTTP pipeline (protobuf bodies of 1000 spans each).
-    const collector = buildCollector({ db, config: parseConfig(collectorConfigShape, {}), logger: pino({ level: 'silent' }) });
+    const collector = buildCollector({ db, config: parseConfig(collectorConfigShape, { DEBUGGING_TRACE_SAMPLING_RATE: '1' }), logger: pino({ level: 'silent' }) });
     const { ExportTraceServiceRequest } = await import('../collector/src/otlp.ts');
     const bodies = Array.from({ length: TOTAL / 1000 }, (_, b) => {
       const spans = makeSpans(1000, 4000 + b);

@@ -1,7 +1,9 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { registerOpsRoutes } from '@flowscope/common';
+import { errors, registerOpsRoutes } from '@flowscope/common';
+import { startGrpcReceiver, type GrpcReceiver } from './receiver-grpc.ts';
+import { TraceWorkflowCache } from './map.ts';
 import type { Database } from '@flowscope/storage';
 import { randomUUID } from 'node:crypto';
 import { pruneReceipts } from '@flowscope/storage';
@@ -32,6 +34,8 @@ export interface Collector {
   sampler: TailSampler;
   /** Resolves when background connections (Redis decisions) are up. */
   ready: Promise<void>;
+  /** Starts the OTLP/gRPC receiver on host:port (0 = any free port); resolves to the bound port. */
+  listenGrpc(options: { host: string; port: number }): Promise<number>;
   /** Stops receiving, flushes the writer. Does not close the database (its owner does). */
   close(): Promise<void>;
 }
@@ -83,6 +87,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     performanceMonitoring: config.DEBUGGING_PERFORMANCE_MONITORING,
     errorLogging: config.DEBUGGING_ERROR_LOGGING,
     shareKeep: (ids: string[]) => bridge?.publish(ids),
+    traceCache: new TraceWorkflowCache(config.FLOWSCOPE_TRACE_CACHE_SIZE),
   });
   const bridge = config.REDIS_URL
     ? new RedisDecisionBridge(config.REDIS_URL, config.FLOWSCOPE_REDIS_PREFIX ?? 'flowscope', randomUUID(), (traceId) => {
@@ -144,11 +149,18 @@ export function buildCollector(deps: CollectorDeps): Collector {
   registerOtlpHttp(app, { pipeline, limiter, maxBodyBytes: config.FLOWSCOPE_MAX_BODY_BYTES, metrics });
 
   let closing: Promise<void> | undefined;
+  let grpc: Promise<GrpcReceiver> | undefined;
+  const listenGrpc = ({ host, port }: { host: string; port: number }) => {
+    if (closing) return Promise.reject(errors.shuttingDown());
+    grpc ??= startGrpcReceiver({ pipeline, limiter, metrics, logger, host, port, maxMessageBytes: config.FLOWSCOPE_MAX_BODY_BYTES });
+    return grpc.then((r) => r.port);
+  };
   const close = () => {
     closing ??= (async () => {
       clearInterval(expiry);
       clearInterval(pruning);
-      await app.close();
+      // Both receivers stop before the writer flushes.
+      await Promise.all([grpc?.then((r) => r.close(), () => {}), app.close()]);
       await writer.close();
       await bridge?.close();
       sampler.clear();
@@ -158,5 +170,5 @@ export function buildCollector(deps: CollectorDeps): Collector {
   app.addHook('onClose', async () => {
     await writer.close();
   });
-  return { app, pipeline, writer, metrics, sampler, ready, close };
+  return { app, pipeline, writer, metrics, sampler, ready, close, listenGrpc };
 }

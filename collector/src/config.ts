@@ -36,7 +36,7 @@ export const collectorConfigShape = {
   DEBUGGING_ERROR_LOGGING: envBool(true),
   FLOWSCOPE_COLLECTOR_HOST: envString('0.0.0.0'),
   FLOWSCOPE_COLLECTOR_PORT: envInt(4318, 0, 65535),
-  /** Largest request body, compressed or after decompression (OTLP recommends 64 MiB). */
+  /** Largest request body or gRPC message, compressed or after decompression (OTLP recommends 64 MiB). */
   FLOWSCOPE_MAX_BODY_BYTES: envInt(64 * MiB, 1024, 2 ** 31),
   /** Body bytes held in memory across all requests at once (the memory limiter). */
   FLOWSCOPE_MAX_INFLIGHT_BYTES: envInt(256 * MiB, 1024, 2 ** 40),
@@ -66,6 +66,10 @@ export const collectorConfigShape = {
   DEBUGGING_MAX_TRACE_DURATION: envInt(300_000, 1000),
   /** Most distinct workflow types (and error types) as Prometheus label values; others become "other". */
   FLOWSCOPE_METRICS_MAX_WORKFLOW_TYPES: envInt(200, 1, 100_000),
+  /** Traces whose workflow id/type are remembered for spans arriving in later requests. */
+  FLOWSCOPE_TRACE_CACHE_SIZE: envInt(100_000, 0, 10_000_000),
+  /** OTLP/gRPC receiver port (TraceService/Export); 4317 is the OTLP default. */
+  FLOWSCOPE_COLLECTOR_GRPC_PORT: envInt(4317, 0, 65535),
   /** Redis for sharing sampling decisions between replicas. */
   REDIS_URL: envUrl(),
   /** Prefix of Redis keys and channels (several installs can share one Redis). */

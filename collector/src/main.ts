@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   const collector = buildCollector({ db, config, logger });
   await collector.app.listen({ host: config.FLOWSCOPE_COLLECTOR_HOST, port: config.FLOWSCOPE_COLLECTOR_PORT });
   const address = collector.app.server.address();
+  const grpcPort = await collector.listenGrpc({ host: config.FLOWSCOPE_COLLECTOR_HOST ?? '0.0.0.0', port: config.FLOWSCOPE_COLLECTOR_GRPC_PORT });
+  logger.info({ grpcPort }, 'OTLP/gRPC receiver listening');
   logger.info({ port: typeof address === 'object' && address ? address.port : config.FLOWSCOPE_COLLECTOR_PORT }, 'collector listening');
 
   let stopping = false;

@@ -46,6 +46,40 @@ function ownWorkflowId(a: Record<string, unknown>): string | undefined {
   );
 }
 
+/**
+ * What the collector learned recently about each trace's workflow, so that a span exported
+ * in a later request by a service that does not tag its spans still joins the workflow of its
+ * trace. Bounded (least recently used entries go first). Per replica: with several replicas,
+ * route by trace id or tag every span (the instrumentation package does, through baggage).
+ */
+export class TraceWorkflowCache {
+  private readonly map = new Map<string, { id?: string; type?: string }>();
+  constructor(private readonly max = 100_000) {}
+
+  get(traceId: string): { id?: string; type?: string } | undefined {
+    const v = this.map.get(traceId);
+    if (v) {
+      this.map.delete(traceId);
+      this.map.set(traceId, v);
+    }
+    return v;
+  }
+
+  learn(traceId: string, id: string | undefined, type: string | undefined): void {
+    if (!id && !type) return;
+    const v = this.map.get(traceId) ?? {};
+    v.id ??= id;
+    v.type ??= type;
+    this.map.delete(traceId);
+    this.map.set(traceId, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
 export interface MappedBatch {
   spans: SpanRecord[];
   errors: ErrorRecord[];
@@ -57,7 +91,7 @@ export interface MappedBatch {
  * are inherited from other spans of the same trace in the request (a service that does not
  * tag its spans still joins the workflow of the trace it is part of).
  */
-export function mapExport(req: DecodedExport): MappedBatch {
+export function mapExport(req: DecodedExport, cache?: TraceWorkflowCache): MappedBatch {
   const traceType = new Map<string, string>();
   const traceWorkflow = new Map<string, string>();
   for (const rs of req.resourceSpans) {
@@ -70,6 +104,20 @@ export function mapExport(req: DecodedExport): MappedBatch {
         if (id && !traceWorkflow.has(span.traceId)) traceWorkflow.set(span.traceId, id);
       }
     }
+  }
+
+  if (cache) {
+    for (const traceId of new Set([...traceType.keys(), ...traceWorkflow.keys()])) {
+      cache.learn(traceId, traceWorkflow.get(traceId), traceType.get(traceId));
+    }
+    for (const rs of req.resourceSpans)
+      for (const ss of rs.scopeSpans)
+        for (const span of ss.spans) {
+          if (traceType.has(span.traceId) && traceWorkflow.has(span.traceId)) continue;
+          const known = cache.get(span.traceId);
+          if (known?.type && !traceType.has(span.traceId)) traceType.set(span.traceId, known.type);
+          if (known?.id && !traceWorkflow.has(span.traceId)) traceWorkflow.set(span.traceId, known.id);
+        }
   }
 
   const spans: SpanRecord[] = [];

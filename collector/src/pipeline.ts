@@ -5,7 +5,7 @@ import type { SpanObservation, WriteResult } from '@flowscope/storage';
 import { decodeExport, type OtlpEncoding } from './decode.ts';
 import { validateExport } from './validate.ts';
 import type { Redactor } from './redact.ts';
-import { mapExport } from './map.ts';
+import { mapExport, type TraceWorkflowCache } from './map.ts';
 import type { GroupCommitWriter } from './writer.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { deriveSnapshotDeltas, type SpanPrometheusMetrics } from './spanmetrics.ts';
@@ -36,6 +36,7 @@ export interface PipelineDeps {
   errorLogging: boolean;
   /** Tells other replicas about traces this one decided to keep because they are interesting. */
   shareKeep?: (traceIds: string[]) => void;
+  traceCache?: TraceWorkflowCache;
 }
 
 /**
@@ -57,7 +58,7 @@ export class ExportPipeline {
       log.warn({ rejected, problems: message }, 'rejected invalid spans');
     }
     metrics.redacted.inc(this.deps.redactor.export(valid));
-    const mapped = mapExport(valid);
+    const mapped = mapExport(valid, this.deps.traceCache);
     const outcome: ExportOutcome = {
       received: decoded.spanCount,
       rejected,

@@ -1,50 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@flowscope/storage/testing';
 import { openPostgres, migrate, type Database } from '@flowscope/storage';
-import { otlpJson, spanId } from './helpers.ts';
+import { freePort, otlpJson, spanId, startProcess } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** Starts `tsx collector/src/main.ts` and resolves once it logs that it listens. */
-function startProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'collector/src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`collector did not start:\n${out}`)), 30_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('collector listening')) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve(child);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`collector exited with ${code}:\n${out}`));
-    });
-  });
-}
 
 const SPANS_PER_BATCH = 20;
 const batchTrace = (i: number) => `${'d'.repeat(24)}${i.toString(16).padStart(8, '0')}`;
@@ -71,7 +29,7 @@ describe('durability: an acknowledged batch survives kill -9', () => {
 
   it('every span of every acknowledged batch is stored after SIGKILL and restart', async () => {
     const port = await freePort();
-    const env = { DATABASE_URL: tdb.url, FLOWSCOPE_COLLECTOR_PORT: String(port), FLOWSCOPE_COLLECTOR_HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    const env = { DATABASE_URL: tdb.url, FLOWSCOPE_COLLECTOR_PORT: String(port), FLOWSCOPE_COLLECTOR_HOST: '127.0.0.1', FLOWSCOPE_COLLECTOR_GRPC_PORT: '0', DEBUGGING_TRACE_SAMPLING_RATE: '1', LOG_LEVEL: 'info' };
     let child = await startProcess(env);
     const acked: number[] = [];
     const failed: number[] = [];

@@ -24,7 +24,7 @@ beforeAll(async () => {
   const t = await openTestDatabase('pglite');
   db = t.db;
   disposeDb = () => t.dispose();
-  collector = buildCollector({ db, config: parseConfig(collectorConfigShape, {}), logger: pino({ level: 'silent' }) });
+  collector = buildCollector({ db, config: parseConfig(collectorConfigShape, { DEBUGGING_TRACE_SAMPLING_RATE: '1' }), logger: pino({ level: 'silent' }) });
   await collector.app.listen({ host: '127.0.0.1', port: 0 });
   endpoint = `http://127.0.0.1:${(collector.app.server.address() as AddressInfo).port}`;
 });
