@@ -1,6 +1,12 @@
+import { Redis } from 'ioredis';
 import { ConfigError, createLogger, loggingConfigShape, parseConfig } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { buildCollector, collectorConfigShape } from '@flowscope/collector';
+import { buildQueryApi, ensureAdminToken, LocalEventBus, queryApiConfigShape } from '@flowscope/query-api';
+import { alertingConfigShape, startAlerting } from '@flowscope/alerting';
+
+// Keys shared by several fragments (REDIS_URL, DEBUGGING_*) mean the same in each.
+const shape = { ...loggingConfigShape, ...storageConfigShape, ...alertingConfigShape, ...queryApiConfigShape, ...collectorConfigShape };
 
 /**
  * flowscope all-in-one: the collector, the query API and the alerting worker in one process,
@@ -10,7 +16,7 @@ import { buildCollector, collectorConfigShape } from '@flowscope/collector';
 async function main(): Promise<void> {
   let config;
   try {
-    config = parseConfig({ ...loggingConfigShape, ...storageConfigShape, ...collectorConfigShape }, process.env);
+    config = parseConfig(shape, process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`flowscope: ${err.message}\n`);
@@ -20,23 +26,46 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config, 'flowscope');
   logger.info(
-    { storage: config.DATABASE_URL ? 'postgresql' : `embedded PGlite in ${config.FLOWSCOPE_DATA_DIR}` },
+    {
+      storage: config.DATABASE_URL ? 'postgresql' : `embedded PGlite in ${config.FLOWSCOPE_DATA_DIR}`,
+      queues: config.REDIS_URL ? 'redis (BullMQ)' : 'in-process scheduler',
+    },
     'starting flowscope all-in-one',
   );
   const db = await openDatabase(config);
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
+  redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
+
   const collector = buildCollector({ db, config, logger });
-  await collector.app.listen({ host: config.FLOWSCOPE_COLLECTOR_HOST, port: config.FLOWSCOPE_COLLECTOR_PORT });
+  const queryApi = await buildQueryApi({ db, config, logger, ...(redis ? { redis } : { events: new LocalEventBus() }) });
+  await ensureAdminToken(db, logger, config.FLOWSCOPE_ADMIN_TOKEN);
+  const alerting = await startAlerting({ db, config, logger });
+
+  const host = config.FLOWSCOPE_COLLECTOR_HOST ?? '0.0.0.0';
+  await collector.app.listen({ host, port: config.FLOWSCOPE_COLLECTOR_PORT });
+  const grpcPort = await collector.listenGrpc({ host, port: config.FLOWSCOPE_COLLECTOR_GRPC_PORT });
+  await queryApi.listen({ host: config.FLOWSCOPE_QUERY_HOST ?? '0.0.0.0', port: config.FLOWSCOPE_QUERY_PORT });
   logger.info(
-    { otlpHttp: `http://localhost:${config.FLOWSCOPE_COLLECTOR_PORT}/v1/traces` },
-    `collector listening; point OTEL_EXPORTER_OTLP_ENDPOINT at http://localhost:${config.FLOWSCOPE_COLLECTOR_PORT}`,
+    {
+      otlpHttp: `http://localhost:${config.FLOWSCOPE_COLLECTOR_PORT}/v1/traces`,
+      otlpGrpc: `localhost:${grpcPort}`,
+      api: `http://localhost:${config.FLOWSCOPE_QUERY_PORT}/api/v1/debugging`,
+      jaeger: `http://localhost:${config.FLOWSCOPE_QUERY_PORT}/jaeger`,
+      docs: `http://localhost:${config.FLOWSCOPE_QUERY_PORT}/docs`,
+    },
+    `flowscope is up; point OTEL_EXPORTER_OTLP_ENDPOINT at http://localhost:${config.FLOWSCOPE_COLLECTOR_PORT}`,
   );
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await collector.close();
+    logger.info({ signal }, 'shutting down: no new requests, flushing, finishing jobs');
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    await Promise.allSettled([collector.close(), queryApi.close()]);
+    await alerting.close();
+    redis?.disconnect();
     await db.close();
     process.exit(0);
   };

@@ -90,7 +90,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     traceCache: new TraceWorkflowCache(config.FLOWSCOPE_TRACE_CACHE_SIZE),
   });
   const bridge = config.REDIS_URL
-    ? new RedisDecisionBridge(config.REDIS_URL, config.FLOWSCOPE_REDIS_PREFIX ?? 'flowscope', randomUUID(), (traceId) => {
+    ? new RedisDecisionBridge(config.REDIS_URL, config.FLOWSCOPE_REDIS_PREFIX ?? 'flowscope:', randomUUID(), (traceId) => {
         pipeline.rescue(traceId).catch((err: unknown) => logger.warn({ err: String(err), traceId }, 'could not write rescued spans'));
       }, logger.child({ stage: 'sampling' }))
     : undefined;

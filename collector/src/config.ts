@@ -72,8 +72,8 @@ export const collectorConfigShape = {
   FLOWSCOPE_COLLECTOR_GRPC_PORT: envInt(4317, 0, 65535),
   /** Redis for sharing sampling decisions between replicas. */
   REDIS_URL: envUrl(),
-  /** Prefix of Redis keys and channels (several installs can share one Redis). */
-  FLOWSCOPE_REDIS_PREFIX: envString('flowscope'),
+  /** Prefix of Redis keys and channels, separator included (several installs can share one Redis). */
+  FLOWSCOPE_REDIS_PREFIX: envString('flowscope:'),
   /** How long request receipts (retry de-duplication of counts) are kept (ms). */
   FLOWSCOPE_RECEIPT_TTL_MS: envInt(6 * 3600_000, 60_000),
 };

@@ -23,7 +23,7 @@ export class RedisDecisionBridge {
     const options = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true };
     this.pub = new Redis(url, options);
     this.sub = new Redis(url, options);
-    this.channel = `${prefix}:sampling:keep`;
+    this.channel = `${prefix}sampling:keep`;
     for (const c of [this.pub, this.sub]) c.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis (sampling decisions)'));
   }
 
