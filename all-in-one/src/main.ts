@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { ConfigError, createLogger, loggingConfigShape, parseConfig } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { buildCollector, collectorConfigShape } from '@flowscope/collector';
-import { buildQueryApi, ensureAdminToken, LocalEventBus, queryApiConfigShape } from '@flowscope/query-api';
+import { eventsChannel, LocalEventBus, RedisEventBus } from '@flowscope/common';
+import { buildQueryApi, ensureAdminToken, queryApiConfigShape } from '@flowscope/query-api';
 import { alertingConfigShape, startAlerting } from '@flowscope/alerting';
 
 // Keys shared by several fragments (REDIS_URL, DEBUGGING_*) mean the same in each.
@@ -36,8 +37,12 @@ async function main(): Promise<void> {
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
   redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
 
-  const collector = buildCollector({ db, config, logger });
-  const queryApi = await buildQueryApi({ db, config, logger, ...(redis ? { redis } : { events: new LocalEventBus() }) });
+  // One bus for live events: the collector publishes workflow changes, the API streams them.
+  const events = redis
+    ? new RedisEventBus(redis, eventsChannel(config.FLOWSCOPE_REDIS_PREFIX), (err) => logger.warn({ err: String(err) }, 'live events'))
+    : new LocalEventBus();
+  const collector = buildCollector({ db, config, logger, events });
+  const queryApi = await buildQueryApi({ db, config, logger, events, ...(redis ? { redis } : {}) });
   await ensureAdminToken(db, logger, config.FLOWSCOPE_ADMIN_TOKEN);
   const alerting = await startAlerting({ db, config, logger });
 
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
     force.unref();
     await Promise.allSettled([collector.close(), queryApi.close()]);
     await alerting.close();
+    await events.close();
     redis?.disconnect();
     await db.close();
     process.exit(0);

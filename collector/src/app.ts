@@ -1,7 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { errors, registerOpsRoutes } from '@flowscope/common';
+import { errors, registerOpsRoutes, type EventBus, type WorkflowEvent } from '@flowscope/common';
+import type { SessionTransition, WriteResult } from '@flowscope/storage';
 import { startGrpcReceiver, type GrpcReceiver } from './receiver-grpc.ts';
 import { TraceWorkflowCache } from './map.ts';
 import type { Database } from '@flowscope/storage';
@@ -24,6 +25,8 @@ export interface CollectorDeps {
   logger: Logger;
   /** Shared registry (the all-in-one process serves one /metrics); a new one by default. */
   registry?: Registry;
+  /** Where workflow lifecycle events go (the live stream); none by default. */
+  events?: EventBus;
 }
 
 export interface Collector {
@@ -58,6 +61,12 @@ export function buildCollector(deps: CollectorDeps): Collector {
     },
     metrics,
     logger.child({ stage: 'writer' }),
+    (result: WriteResult) => {
+      if (!deps.events || !result.transitions?.length) return;
+      for (const event of workflowEvents(result.transitions)) {
+        deps.events.publish(event).catch((err: unknown) => logger.warn({ err: String(err) }, 'could not publish a workflow event'));
+      }
+    },
   );
   const sampler = new TailSampler({
     rate: config.DEBUGGING_TRACE_SAMPLING_RATE,
@@ -171,4 +180,23 @@ export function buildCollector(deps: CollectorDeps): Collector {
     await writer.close();
   });
   return { app, pipeline, writer, metrics, sampler, ready, close, listenGrpc };
+}
+
+/** Live events for session changes: started when created, then completed / failed / timed out. */
+export function workflowEvents(transitions: readonly SessionTransition[], at = new Date().toISOString()): WorkflowEvent[] {
+  const out: WorkflowEvent[] = [];
+  for (const t of transitions) {
+    const base = {
+      workflow_id: t.workflowId,
+      workflow_type: t.workflowType,
+      at,
+      trace_id: t.traceId ?? undefined,
+      user_id: t.userId,
+      duration_ms: t.durationMs,
+      error_count: t.errorCount,
+    };
+    if (t.from === null) out.push({ type: 'workflow.started', ...base });
+    if (t.to === 'completed' || t.to === 'failed' || t.to === 'timed_out') out.push({ type: `workflow.${t.to}`, ...base });
+  }
+  return out;
 }

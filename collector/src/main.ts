@@ -1,4 +1,5 @@
-import { ConfigError, createLogger, loggingConfigShape, parseConfig } from '@flowscope/common';
+import { Redis } from 'ioredis';
+import { ConfigError, createLogger, eventsChannel, loggingConfigShape, parseConfig, RedisEventBus } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { buildCollector } from './app.ts';
 import { collectorConfigShape } from './config.ts';
@@ -18,7 +19,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config, 'flowscope-collector');
   const db = await openDatabase(config);
   logger.info({ storage: db.kind }, 'storage ready');
-  const collector = buildCollector({ db, config, logger });
+  // Workflow lifecycle events reach every query-api replica's live stream through Redis.
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
+  redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis (live events)'));
+  const events = redis ? new RedisEventBus(redis, eventsChannel(config.FLOWSCOPE_REDIS_PREFIX)) : undefined;
+  const collector = buildCollector({ db, config, logger, ...(events ? { events } : {}) });
   await collector.app.listen({ host: config.FLOWSCOPE_COLLECTOR_HOST, port: config.FLOWSCOPE_COLLECTOR_PORT });
   const address = collector.app.server.address();
   const grpcPort = await collector.listenGrpc({ host: config.FLOWSCOPE_COLLECTOR_HOST ?? '0.0.0.0', port: config.FLOWSCOPE_COLLECTOR_GRPC_PORT });
@@ -31,6 +36,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: no new requests, flushing the writer');
     await collector.close();
+    await events?.close();
+    redis?.disconnect();
     await db.close();
     process.exit(0);
   };

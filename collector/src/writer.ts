@@ -103,6 +103,8 @@ export class GroupCommitWriter {
     private readonly options: WriterOptions,
     private readonly metrics: CollectorMetrics,
     private readonly logger: Logger,
+    /** Called after each commit with the sessions it created or changed (live events). */
+    private readonly onCommit: (result: WriteResult) => void = () => {},
   ) {
     metrics.storageUp.set(1);
   }
@@ -168,6 +170,11 @@ export class GroupCommitWriter {
   private async commitGroup(group: Pending[]): Promise<void> {
     try {
       const { result, fresh } = await this.write(group.map((g) => g.item));
+      try {
+        this.onCommit(result);
+      } catch (err) {
+        this.logger.warn({ err: String(err) }, 'commit listener failed');
+      }
       for (const g of group) {
         g.resolve({ ...result, duplicateRequest: g.item.receipt !== undefined && !fresh.has(g.item.receipt) });
       }

@@ -1,6 +1,6 @@
 import { copyLine, nanosToIso } from './copy.ts';
 import type { Database, Tx } from './driver.ts';
-import type { SpanEventJson, SpanLinkJson } from './schema.ts';
+import type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';
 
 /** One span as the collector maps it, ready to store. Ids are lowercase hex. */
 export interface SpanRecord {
@@ -77,6 +77,20 @@ export interface WriteResult {
   inserted: number;
   /** Spans already stored (a re-delivery); not counted again anywhere. */
   duplicates: number;
+  /** Sessions created or whose status changed (observation mode only), for live events. */
+  transitions?: SessionTransition[];
+}
+
+export interface SessionTransition {
+  workflowId: string;
+  workflowType: string;
+  /** null when the session was created by this write. */
+  from: WorkflowStatus | null;
+  to: WorkflowStatus;
+  userId: string | null;
+  traceId: string | null;
+  durationMs: number | null;
+  errorCount: number;
 }
 
 const SPAN_COLUMNS = [
@@ -266,7 +280,10 @@ WITH agg AS (
          bool_or(kept) AS keep
     FROM fs_staging_observations
    GROUP BY workflow_id
-)
+), old AS (
+  -- The sessions as they were before this statement (a CTE sees the statement's snapshot).
+  SELECT workflow_id, status FROM workflow_sessions WHERE workflow_id IN (SELECT workflow_id FROM agg)
+), up AS (
 INSERT INTO workflow_sessions AS ws
        (workflow_id, workflow_type, status, user_id, first_trace_id, started_at, ended_at, span_count, error_count, keep)
 SELECT workflow_id, workflow_type,
@@ -286,7 +303,13 @@ ON CONFLICT (workflow_id) DO UPDATE SET
     WHEN ws.status = 'failed' OR EXCLUDED.status = 'failed' THEN 'failed'
     WHEN EXCLUDED.status = 'completed' THEN 'completed'
     ELSE ws.status END,
-  updated_at = now()`;
+  updated_at = now()
+RETURNING workflow_id, workflow_type, status, user_id, first_trace_id, duration_ms, error_count
+)
+SELECT up.workflow_id, up.workflow_type, old.status AS from_status, up.status AS to_status, up.user_id,
+       up.first_trace_id, up.duration_ms, up.error_count
+  FROM up LEFT JOIN old USING (workflow_id)
+ WHERE old.status IS DISTINCT FROM up.status`;
 
 const MOVE_ERRORS = `
 INSERT INTO error_logs (${cols(ERROR_COLUMNS)})
@@ -305,6 +328,7 @@ export async function writeSpanBatch(tx: Tx, batch: SpanBatch): Promise<WriteRes
   }
   await tx.query(STAGING_DDL);
   const observations = batch.observations;
+  let transitions: SessionTransition[] | undefined;
   if (observations && observations.length > 0) {
     // Sessions first, so the keep-only update below finds rows of brand-new workflows.
     await tx.query(OBSERVATION_DDL);
@@ -312,7 +336,26 @@ export async function writeSpanBatch(tx: Tx, batch: SpanBatch): Promise<WriteRes
     await tx.copyIn('fs_staging_observations', OBSERVATION_COLUMNS, rows.map(copyLine), () =>
       rows.map((r) => toObject(OBSERVATION_COLUMNS, r)),
     );
-    await tx.query(UPSERT_SESSIONS_FROM_OBSERVATIONS);
+    const changed = await tx.query<{
+      workflow_id: string;
+      workflow_type: string;
+      from_status: WorkflowStatus | null;
+      to_status: WorkflowStatus;
+      user_id: string | null;
+      first_trace_id: string | null;
+      duration_ms: number | null;
+      error_count: number;
+    }>(UPSERT_SESSIONS_FROM_OBSERVATIONS);
+    transitions = changed.map((r) => ({
+      workflowId: r.workflow_id,
+      workflowType: r.workflow_type,
+      from: r.from_status,
+      to: r.to_status,
+      userId: r.user_id,
+      traceId: r.first_trace_id,
+      durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+      errorCount: Number(r.error_count),
+    }));
   }
   let inserted = 0;
   if (batch.spans.length > 0) {
@@ -330,7 +373,7 @@ export async function writeSpanBatch(tx: Tx, batch: SpanBatch): Promise<WriteRes
     );
     await tx.query(MOVE_ERRORS);
   }
-  return { inserted, duplicates: batch.spans.length - inserted };
+  return { inserted, duplicates: batch.spans.length - inserted, ...(transitions ? { transitions } : {}) };
 }
 
 /** Convenience: one batch in its own transaction. */
