@@ -116,7 +116,7 @@ async function main() {
         },
       },
       {
-        label: 'writer: COPY → staging → idempotent move',
+        label: 'writer: staging COPY + ON CONFLICT + sessions',
         times: [],
         run: async (r) => {
           await writeSpans(db, { spans: makeSpans(BATCH, 3000 + r), errors: [] });

@@ -82,8 +82,8 @@ describe.each<Driver>(['postgres', 'pglite'])('storage on %s', (driver) => {
       ],
       errors: [],
     };
-    expect(await writeSpans(db, batch)).toEqual({ inserted: 2, duplicates: 0 });
-    expect(await writeSpans(db, batch)).toEqual({ inserted: 0, duplicates: 2 });
+    expect(await writeSpans(db, batch)).toMatchObject({ inserted: 2, duplicates: 0 });
+    expect(await writeSpans(db, batch)).toMatchObject({ inserted: 0, duplicates: 2 });
     const [session] = await db.query<Record<string, unknown>>(
       `SELECT workflow_type, status, span_count, error_count, user_id, duration_ms FROM workflow_sessions WHERE workflow_id = 'wf-idem'`,
     );
@@ -93,6 +93,32 @@ describe.each<Driver>(['postgres', 'pglite'])('storage on %s', (driver) => {
       { n: number },
     ];
     expect(n).toBe(2);
+  });
+
+  it('concurrent writers of the same new spans store each once (the race falls back to the conflict-skipping path)', async () => {
+    const t0 = Date.now();
+    const batch = {
+      spans: Array.from({ length: 50 }, (_, i) =>
+        span({ traceId: 'e'.repeat(32), spanId: hex(100 + i, 16), parentSpanId: i === 0 ? null : hex(100, 16), startMs: t0 + i, workflowId: 'wf-race' }),
+      ),
+      errors: [],
+    };
+    const results = await Promise.all(Array.from({ length: 4 }, () => writeSpans(db, batch)));
+    expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(50);
+    const [s] = await db.query<{ span_count: number }>(`SELECT span_count FROM workflow_sessions WHERE workflow_id = 'wf-race'`);
+    expect(s!.span_count).toBe(50);
+  });
+
+  it('a COPY the server refuses rejects (postgres.js is patched for porsager/postgres#1173) and rolls back', async () => {
+    const attempt = db.transaction((tx) =>
+      tx.copyIn('api_tokens', ['name', 'role', 'token_hash', 'token_prefix'], ['x\tnot-a-role\th\tp\n'], () => [
+        { name: 'x', role: 'not-a-role', token_hash: 'h', token_prefix: 'p' },
+      ]),
+    );
+    await expect(attempt).rejects.toMatchObject({ code: '23514' });
+    expect(await db.query(`SELECT 1 FROM api_tokens WHERE token_hash = 'h'`)).toHaveLength(0);
+    // The connection is usable afterwards.
+    expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
 
   it('keeps microsecond precision and odd characters intact through COPY', async () => {
