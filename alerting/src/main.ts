@@ -4,7 +4,7 @@
  * /metrics. SIGTERM/SIGINT: running jobs finish, then connections close.
  */
 import Fastify from 'fastify';
-import { ConfigError, createLogger, loggingConfigShape, parseConfig, registerOpsRoutes } from '@flowscope/common';
+import { createLogger, loadConfigOrExit, loggingConfigShape, registerOpsRoutes } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { alertingConfigShape } from './config.ts';
 import { startAlerting } from './index.ts';
@@ -12,16 +12,7 @@ import { startAlerting } from './index.ts';
 const shape = { ...storageConfigShape, ...loggingConfigShape, ...alertingConfigShape };
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = parseConfig(shape, process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(shape, 'flowscope alerting');
   const logger = createLogger(config, 'flowscope-alerting');
   if (!config.REDIS_URL) logger.warn('REDIS_URL is unset: jobs run on the in-process scheduler (meant for the all-in-one only)');
   const db = await openDatabase(config);

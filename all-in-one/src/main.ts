@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { ConfigError, createLogger, loggingConfigShape, parseConfig } from '@flowscope/common';
+import { createLogger, loadConfigOrExit, loggingConfigShape } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { buildCollector, collectorConfigShape } from '@flowscope/collector';
 import { eventsChannel, LocalEventBus, RedisEventBus } from '@flowscope/common';
@@ -15,16 +15,7 @@ const shape = { ...loggingConfigShape, ...storageConfigShape, ...alertingConfigS
  * unset — so a first run needs nothing but Node.js.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = parseConfig(shape, process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`flowscope: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(shape, 'flowscope');
   const logger = createLogger(config, 'flowscope');
   logger.info(
     {

@@ -1,21 +1,12 @@
 import { Redis } from 'ioredis';
-import { ConfigError, createLogger, eventsChannel, loggingConfigShape, parseConfig, RedisEventBus } from '@flowscope/common';
+import { createLogger, loadConfigOrExit, eventsChannel, loggingConfigShape, RedisEventBus } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { buildCollector } from './app.ts';
 import { collectorConfigShape } from './config.ts';
 
 /** The collector process: parse the environment once, open storage, listen, stop on signals. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = parseConfig({ ...loggingConfigShape, ...storageConfigShape, ...collectorConfigShape }, process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`flowscope collector: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit({ ...loggingConfigShape, ...storageConfigShape, ...collectorConfigShape }, 'flowscope collector');
   const logger = createLogger(config, 'flowscope-collector');
   const db = await openDatabase(config);
   logger.info({ storage: db.kind }, 'storage ready');

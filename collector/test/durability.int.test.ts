@@ -91,3 +91,19 @@ describe('durability: an acknowledged batch survives kill -9', () => {
     for (const n of stored.values()) expect(n).toBe(SPANS_PER_BATCH);
   });
 });
+
+describe('start-up configuration', () => {
+  it('a bad value stops the process with status 2 and a message naming every bad variable', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'collector/src/main.ts'], {
+      cwd: new URL('../../', import.meta.url),
+      env: { ...process.env, FLOWSCOPE_COLLECTOR_PORT: 'eighty', DEBUGGING_TRACE_SAMPLING_RATE: '1.5', DEBUGGING_ENABLED: 'yes' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/FLOWSCOPE_COLLECTOR_PORT: expected an integer, got "eighty"/);
+    expect(r.stderr).toMatch(/DEBUGGING_TRACE_SAMPLING_RATE: must be between 0 and 1, got 1.5/);
+    expect(r.stderr).toMatch(/DEBUGGING_ENABLED: expected true\/false or 1\/0/);
+  });
+});

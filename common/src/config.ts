@@ -124,3 +124,23 @@ export function parseConfig<S extends z.ZodRawShape>(
   });
   throw new ConfigError(problems);
 }
+
+/**
+ * For a process's main.ts: parses the environment once; on a bad value prints every problem,
+ * naming the variables, and exits with status 2.
+ */
+export function loadConfigOrExit<S extends z.ZodRawShape>(
+  shape: S,
+  processName: string,
+  env: Record<string, string | undefined> = process.env,
+): z.output<z.ZodObject<S>> {
+  try {
+    return parseConfig(shape, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${processName}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

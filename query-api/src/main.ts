@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { ConfigError, createLogger, loggingConfigShape, parseConfig } from '@flowscope/common';
+import { createLogger, loadConfigOrExit, loggingConfigShape } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { queryApiConfigShape } from './config.ts';
 import { buildQueryApi } from './app.ts';
@@ -8,16 +8,7 @@ import { buildQueryApi } from './app.ts';
 const shape = { ...storageConfigShape, ...loggingConfigShape, ...queryApiConfigShape };
 
 async function main() {
-  let config;
-  try {
-    config = parseConfig(shape, process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(shape, 'flowscope query-api');
   const logger = createLogger(config, 'query-api');
   const db = await openDatabase(config);
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;

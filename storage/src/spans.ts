@@ -182,55 +182,27 @@ const cols = (c: readonly string[]) => c.join(', ');
 
 // Spans are loaded into a per-connection staging table with COPY (the fastest path into
 // PostgreSQL), then moved with INSERT … ON CONFLICT DO NOTHING so a re-delivered span is
-// skipped. The workflow session counts are derived from the rows that insert RETURNs, i.e.
-// only from spans stored for the first time: a retried request never counts twice.
+// skipped. Sessions are counted from observations: the caller's (every span of a request,
+// applied once thanks to its receipt) or, without them, the spans stored for the first time.
 const STAGING_DDL = `
   CREATE TEMP TABLE IF NOT EXISTS fs_staging_spans (LIKE trace_steps INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
   CREATE TEMP TABLE IF NOT EXISTS fs_staging_errors (LIKE error_logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
 `;
 
+// Without observations from the caller, sessions count the spans stored for the first time:
+// the rows this insert RETURNs become the observations that UPSERT_SESSIONS applies.
 const MOVE_SPANS = `
 WITH ins AS (
   INSERT INTO trace_steps (${cols(SPAN_COLUMNS)})
   SELECT ${cols(SPAN_COLUMNS)} FROM fs_staging_spans
   ON CONFLICT DO NOTHING
-  RETURNING workflow_id, workflow_type, user_id, trace_id, start_time, end_time, is_error, parent_span_id
-), agg AS (
-  SELECT workflow_id,
-         (array_agg(workflow_type ORDER BY (workflow_type = 'unknown'), start_time))[1] AS workflow_type,
-         (array_agg(user_id ORDER BY start_time) FILTER (WHERE user_id IS NOT NULL))[1] AS user_id,
-         (array_agg(trace_id ORDER BY start_time))[1] AS first_trace_id,
-         min(start_time) AS started_at,
-         max(end_time) AS ended_at,
-         count(*)::integer AS span_count,
-         (count(*) FILTER (WHERE is_error))::integer AS error_count,
-         coalesce(bool_or(parent_span_id IS NULL AND NOT is_error), false) AS root_ok
-    FROM ins
-   GROUP BY workflow_id
-), up AS (
-  INSERT INTO workflow_sessions AS ws
-         (workflow_id, workflow_type, status, user_id, first_trace_id, started_at, ended_at, span_count, error_count, keep)
-  SELECT workflow_id, workflow_type,
-         CASE WHEN error_count > 0 THEN 'failed' WHEN root_ok THEN 'completed' ELSE 'in_progress' END,
-         user_id, first_trace_id, started_at, ended_at, span_count, error_count, true
-    FROM agg
-   ORDER BY workflow_id
-  ON CONFLICT (workflow_id) DO UPDATE SET
-    workflow_type = CASE WHEN ws.workflow_type = 'unknown' THEN EXCLUDED.workflow_type ELSE ws.workflow_type END,
-    user_id = coalesce(ws.user_id, EXCLUDED.user_id),
-    started_at = least(ws.started_at, EXCLUDED.started_at),
-    ended_at = greatest(ws.ended_at, EXCLUDED.ended_at),
-    span_count = ws.span_count + EXCLUDED.span_count,
-    error_count = ws.error_count + EXCLUDED.error_count,
-    keep = true,
-    status = CASE
-      WHEN ws.status = 'failed' OR EXCLUDED.status = 'failed' THEN 'failed'
-      WHEN EXCLUDED.status = 'completed' THEN 'completed'
-      ELSE ws.status END,
-    updated_at = now()
+  RETURNING workflow_id, workflow_type, user_id, trace_id, start_time, end_time, is_error, parent_span_id IS NULL AS is_root
+), obs AS (
+  INSERT INTO fs_staging_observations (workflow_id, workflow_type, user_id, trace_id, start_time, end_time, is_error, is_root, kept)
+  SELECT workflow_id, workflow_type, user_id, trace_id, start_time, end_time, is_error, is_root, true FROM ins
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM ins)::integer AS inserted`;
+SELECT count(*)::integer AS inserted FROM obs`;
 
 // Spans stored while sessions are counted from observations: only mark those workflows kept.
 const MOVE_SPANS_KEEP_ONLY = `
@@ -266,7 +238,9 @@ const OBSERVATION_DDL = `
     end_time timestamptz, is_error boolean, is_root boolean, kept boolean
   ) ON COMMIT DELETE ROWS`;
 
-const UPSERT_SESSIONS_FROM_OBSERVATIONS = `
+// Sessions from the observations staged in this transaction; returns the sessions created or
+// whose status changed (for live events).
+const UPSERT_SESSIONS = `
 WITH agg AS (
   SELECT workflow_id,
          (array_agg(workflow_type ORDER BY (workflow_type = 'unknown'), start_time))[1] AS workflow_type,
@@ -327,11 +301,17 @@ export async function writeSpanBatch(tx: Tx, batch: SpanBatch): Promise<WriteRes
     return { inserted: 0, duplicates: 0 };
   }
   await tx.query(STAGING_DDL);
+  await tx.query(OBSERVATION_DDL);
+  await tx.query('DELETE FROM fs_staging_observations');
   const given = batch.observations;
   let transitions: SessionTransition[] | undefined;
   if (given && given.length > 0) {
     // Sessions first, so the keep update below finds rows of brand-new workflows.
-    transitions = await upsertSessions(tx, given);
+    const rows = given.map(observationValues);
+    await tx.copyIn('fs_staging_observations', OBSERVATION_COLUMNS, rows.map(copyLine), () =>
+      rows.map((r) => toObject(OBSERVATION_COLUMNS, r)),
+    );
+    transitions = await upsertSessions(tx);
   }
   let inserted = 0;
   if (batch.spans.length > 0) {
@@ -344,6 +324,7 @@ export async function writeSpanBatch(tx: Tx, batch: SpanBatch): Promise<WriteRes
     );
     const result = await tx.query<{ inserted: number }>(given ? MOVE_SPANS_KEEP_ONLY : MOVE_SPANS);
     inserted = Number(result[0]?.inserted ?? 0);
+    if (!given && inserted > 0) transitions = await upsertSessions(tx);
   }
   if (batch.errors.length > 0) {
     const rows = batch.errors.map(errorValues);
@@ -360,12 +341,7 @@ export function writeSpans(db: Database, batch: SpanBatch): Promise<WriteResult>
   return db.transaction((tx) => writeSpanBatch(tx, batch));
 }
 
-async function upsertSessions(tx: Tx, observations: readonly SpanObservation[]): Promise<SessionTransition[]> {
-  await tx.query(OBSERVATION_DDL);
-  const rows = observations.map(observationValues);
-  await tx.copyIn('fs_staging_observations', OBSERVATION_COLUMNS, rows.map(copyLine), () =>
-    rows.map((r) => toObject(OBSERVATION_COLUMNS, r)),
-  );
+async function upsertSessions(tx: Tx): Promise<SessionTransition[]> {
   const changed = await tx.query<{
     workflow_id: string;
     workflow_type: string;
@@ -375,7 +351,7 @@ async function upsertSessions(tx: Tx, observations: readonly SpanObservation[]):
     first_trace_id: string | null;
     duration_ms: number | null;
     error_count: number;
-  }>(UPSERT_SESSIONS_FROM_OBSERVATIONS);
+  }>(UPSERT_SESSIONS);
   return changed.map((r) => ({
     workflowId: r.workflow_id,
     workflowType: r.workflow_type,
