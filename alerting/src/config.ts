@@ -9,6 +9,8 @@ import { envBool, envInt, envList, envNumber, envString, envUrl, parseConfig } f
 export const alertingConfigShape = {
   /** BullMQ on Redis when set; the in-process scheduler (all-in-one only) when unset. */
   REDIS_URL: envUrl(),
+  /** Prefix of Redis channels shared with the other processes (live events), separator included. */
+  FLOWSCOPE_REDIS_PREFIX: envString('flowscope:'),
   /** Thresholds of the seeded api-layer p95 latency rule, in ms. */
   DEBUGGING_API_RESPONSE_TIME_WARNING: envNumber(200, 0),
   DEBUGGING_API_RESPONSE_TIME_CRITICAL: envNumber(500, 0),

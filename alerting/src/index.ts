@@ -2,12 +2,13 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import type { Database } from '@flowscope/storage';
-import type { ReadinessCheck } from '@flowscope/common';
+import type { EventBus, ReadinessCheck } from '@flowscope/common';
 import type { AlertingConfig } from './config.ts';
 import { createMailer, deliverEmail, type DeliveryOutcome, type Mailer } from './email.ts';
 import { evaluateRules, pendingOutbox, type EvaluationResult } from './evaluate.ts';
 import { failAbandonedEmails, runEnsurePartitions, runRetention, runWorkflowTimeouts } from './maintenance.ts';
 import { seedRules } from './rules.ts';
+import { publishAlertEvents, publishTimeoutEvents } from './live.ts';
 import { startBullmqScheduler, startInProcessScheduler, type Scheduler } from './scheduler.ts';
 
 export { alertingConfigShape, alertingConfig, type AlertingConfig } from './config.ts';
@@ -32,6 +33,8 @@ export interface StartAlertingOptions {
   registry?: Registry;
   /** Replaces the SMTP transport built from config (tests). */
   mailer?: Mailer | null;
+  /** Where alert and workflow time-out events go (the query API's live stream). */
+  liveEvents?: EventBus;
 }
 
 export interface AlertingEvents {
@@ -95,6 +98,10 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
       for (const id of ids) await scheduler?.enqueueEmail(id);
     }
     events.emit('evaluated', result);
+    if (options.liveEvents) {
+      const changed = result.decisions.filter((d) => d.alertId !== undefined && (d.action === 'fire' || d.action === 'escalate' || d.action === 'resolve'));
+      await publishAlertEvents(db, options.liveEvents, logger, changed.map((d) => d.alertId!), new Date(clock()).toISOString());
+    }
   };
 
   const maintenance = (job: string, fn: () => Promise<number | string[]>) => async () => {
@@ -114,7 +121,15 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
     { name: 'evaluate', everyMs: tickMs, run: evaluate },
     { name: 'ensure-partitions', everyMs: maintenanceMs, run: maintenance('ensure-partitions', () => runEnsurePartitions(db, config, clock())) },
     { name: 'retention', everyMs: maintenanceMs, run: maintenance('retention', () => runRetention(db, config, clock())) },
-    { name: 'workflow-timeouts', everyMs: maintenanceMs, run: maintenance('workflow-timeouts', () => runWorkflowTimeouts(db, config, clock())) },
+    {
+      name: 'workflow-timeouts',
+      everyMs: maintenanceMs,
+      run: maintenance('workflow-timeouts', async () => {
+        const ids = await runWorkflowTimeouts(db, config, clock());
+        if (options.liveEvents) await publishTimeoutEvents(db, options.liveEvents, logger, ids, new Date(clock()).toISOString());
+        return ids.length;
+      }),
+    },
     {
       name: 'abandoned-emails',
       everyMs: maintenanceMs,

@@ -4,7 +4,8 @@
  * /metrics. SIGTERM/SIGINT: running jobs finish, then connections close.
  */
 import Fastify from 'fastify';
-import { createLogger, loadConfigOrExit, loggingConfigShape, registerOpsRoutes } from '@flowscope/common';
+import { Redis } from 'ioredis';
+import { createLogger, eventsChannel, loadConfigOrExit, loggingConfigShape, RedisEventBus, registerOpsRoutes } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { alertingConfigShape } from './config.ts';
 import { startAlerting } from './index.ts';
@@ -16,7 +17,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config, 'flowscope-alerting');
   if (!config.REDIS_URL) logger.warn('REDIS_URL is unset: jobs run on the in-process scheduler (meant for the all-in-one only)');
   const db = await openDatabase(config);
-  const alerting = await startAlerting({ db, config, logger });
+  // Alert and time-out events reach every query-api replica's live stream through Redis.
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
+  redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis (live events)'));
+  const liveEvents = redis ? new RedisEventBus(redis, eventsChannel(config.FLOWSCOPE_REDIS_PREFIX)) : undefined;
+  const alerting = await startAlerting({ db, config, logger, ...(liveEvents ? { liveEvents } : {}) });
 
   const app = config.FLOWSCOPE_ALERTING_METRICS_PORT > 0 ? Fastify({ logger: false }) : undefined;
   if (app) {
@@ -38,6 +43,8 @@ async function main(): Promise<void> {
     try {
       await app?.close();
       await alerting.close();
+      await liveEvents?.close();
+      redis?.disconnect();
       await db.close();
     } finally {
       clearTimeout(force);

@@ -31,8 +31,9 @@ export async function runRetention(db: Database, config: MaintenanceConfig, nowM
  * Marks workflows still in progress after DEBUGGING_MAX_TRACE_DURATION as timed_out, with the
  * storage's definition (the collector owns the workflow lifecycle). Returns how many.
  */
-export async function runWorkflowTimeouts(db: Database, config: MaintenanceConfig, nowMs: number): Promise<number> {
-  return (await markTimedOutWorkflows(db, config.DEBUGGING_MAX_TRACE_DURATION, new Date(nowMs))).length;
+/** Marks stale in-progress workflows timed out; returns their ids. */
+export async function runWorkflowTimeouts(db: Database, config: MaintenanceConfig, nowMs: number): Promise<string[]> {
+  return markTimedOutWorkflows(db, config.DEBUGGING_MAX_TRACE_DURATION, new Date(nowMs));
 }
 
 /**

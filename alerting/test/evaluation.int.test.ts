@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '@flowscope/storage/testing';
 import type { Database } from '@flowscope/storage';
+import { LocalEventBus, type LiveEvent } from '@flowscope/common';
 import { startAlerting, type AlertingHandle, type EvaluationResult } from '../src/index.ts';
 import { cleanRedisPrefix, delta, outbox, REDIS_URL, TestSmtp, testConfig, testLogger, uniquePrefix, waitFor, writeDeltas } from './helpers.ts';
 
@@ -54,7 +55,10 @@ describe.each(modes)('alert evaluation: $name', ({ driver, redis }) => {
 
   it('one critical email for a breach, none while it continues, one resolved email on recovery', async () => {
     const config = testConfig({ EMAIL_HOST: '127.0.0.1', EMAIL_PORT: String(smtp.port), FLOWSCOPE_QUEUE_PREFIX: prefix });
-    alerting = await startAlerting({ db, config, logger: testLogger(), redisUrl: redis ? REDIS_URL : undefined, clock });
+    const liveEvents = new LocalEventBus();
+    const live: LiveEvent[] = [];
+    liveEvents.subscribe((e) => live.push(e));
+    alerting = await startAlerting({ db, config, logger: testLogger(), redisUrl: redis ? REDIS_URL : undefined, clock, liveEvents });
     expect(alerting.scheduler).toBe(redis ? 'bullmq' : 'in-process');
 
     // 40 database spans of checkout at 180-400 ms (p95 ≈ 390 ms > critical 100 ms), and healthy login queries.
@@ -104,6 +108,11 @@ describe.each(modes)('alert evaluation: $name', ({ driver, redis }) => {
     const alerts = await db.query<{ state: string }>('SELECT state FROM alerts');
     expect(alerts).toEqual([{ state: 'resolved' }]);
     await waitFor(async () => (await outbox(db)).every((r) => r.status === 'sent'), 'both outbox rows sent');
+    // The live stream heard the same story: one firing, one resolved.
+    expect(live.map((e) => [e.type, (e as { severity?: string }).severity, (e as { scope_key?: string }).scope_key])).toEqual([
+      ['alert.firing', 'critical', 'workflow_type=checkout'],
+      ['alert.resolved', 'critical', 'workflow_type=checkout'],
+    ]);
   });
 
   it('a warning escalates to critical with one email each, and a reminder follows after the interval', async () => {

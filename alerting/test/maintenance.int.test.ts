@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { LocalEventBus, type LiveEvent } from '@flowscope/common';
 import { openTestDatabase } from '@flowscope/storage/testing';
 import { listPartitions, type Database } from '@flowscope/storage';
 import { startAlerting, type AlertingHandle } from '../src/index.ts';
@@ -61,7 +62,10 @@ describe.each([
 
     const config = testConfig({ FLOWSCOPE_QUEUE_PREFIX: prefix, FLOWSCOPE_MAINTENANCE_INTERVAL_SECONDS: '0.2' });
     const done = new Set<string>();
-    alerting = await startAlerting({ db, config, logger: testLogger(), redisUrl: redis ? REDIS_URL : undefined, clock: () => now });
+    const liveEvents = new LocalEventBus();
+    const live: LiveEvent[] = [];
+    liveEvents.subscribe((e) => live.push(e));
+    alerting = await startAlerting({ db, config, logger: testLogger(), redisUrl: redis ? REDIS_URL : undefined, clock: () => now, liveEvents });
     alerting.events.on('maintenance', (e) => done.add(e.job));
     await waitFor(() => done.has('retention') && done.has('workflow-timeouts') && done.has('ensure-partitions'), 'the maintenance jobs');
 
@@ -85,6 +89,8 @@ describe.each([
       { workflow_id: 'done', status: 'completed' },
       { workflow_id: 'stale', status: 'timed_out' },
     ]);
+    // The live stream hears of it once.
+    expect(live.map((e) => [e.type, (e as { workflow_id?: string }).workflow_id])).toEqual([['workflow.timed_out', 'stale']]);
   });
 });
 

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const collector = buildCollector({ db, config, logger, events });
   const queryApi = await buildQueryApi({ db, config, logger, events, ...(redis ? { redis } : {}) });
   await ensureAdminToken(db, logger, config.FLOWSCOPE_ADMIN_TOKEN);
-  const alerting = await startAlerting({ db, config, logger });
+  const alerting = await startAlerting({ db, config, logger, liveEvents: events });
 
   const host = config.FLOWSCOPE_COLLECTOR_HOST ?? '0.0.0.0';
   await collector.app.listen({ host, port: config.FLOWSCOPE_COLLECTOR_PORT });

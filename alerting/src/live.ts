@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import type { AlertEvent, EventBus, WorkflowEvent } from '@flowscope/common';
+import type { Database } from '@flowscope/storage';
+
+/**
+ * Live events of the alerting worker: alert state changes (after the evaluation committed)
+ * and workflows the maintenance job marked timed out. Best effort: the database stays the record.
+ */
+export async function publishAlertEvents(db: Database, bus: EventBus, logger: Logger, alertIds: readonly number[], at: string): Promise<void> {
+  if (alertIds.length === 0) return;
+  const rows = await db.query<{
+    id: string | number;
+    rule_id: number;
+    name: string;
+    severity: 'warning' | 'critical';
+    state: 'firing' | 'resolved';
+    value: number;
+    threshold: number;
+    workflow_type: string | null;
+    layer: string | null;
+    component: string | null;
+    scope_key: string;
+  }>(
+    `SELECT a.id, a.rule_id, r.name, a.severity, a.state, a.value, a.threshold, r.workflow_type, r.layer, r.component, a.scope_key
+       FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.id = ANY($1::bigint[])`,
+    [alertIds],
+  );
+  for (const r of rows) {
+    const event: AlertEvent = {
+      type: r.state === 'firing' ? 'alert.firing' : 'alert.resolved',
+      alert_id: Number(r.id),
+      rule_id: r.rule_id,
+      rule_name: r.name,
+      severity: r.severity,
+      value: Number(r.value),
+      threshold: Number(r.threshold),
+      at,
+      workflow_type: r.workflow_type,
+      layer: r.layer,
+      component: r.component,
+      scope_key: r.scope_key,
+    };
+    await bus.publish(event).catch((err: unknown) => logger.warn({ err: String(err) }, 'could not publish an alert event'));
+  }
+}
+
+export async function publishTimeoutEvents(db: Database, bus: EventBus, logger: Logger, workflowIds: readonly string[], at: string): Promise<void> {
+  if (workflowIds.length === 0) return;
+  const rows = await db.query<{ workflow_id: string; workflow_type: string; first_trace_id: string | null; user_id: string | null; duration_ms: number | null; error_count: number }>(
+    `SELECT workflow_id, workflow_type, first_trace_id, user_id, duration_ms, error_count FROM workflow_sessions WHERE workflow_id = ANY($1::text[])`,
+    [workflowIds],
+  );
+  for (const r of rows) {
+    const event: WorkflowEvent = {
+      type: 'workflow.timed_out',
+      workflow_id: r.workflow_id,
+      workflow_type: r.workflow_type,
+      at,
+      trace_id: r.first_trace_id ?? undefined,
+      user_id: r.user_id,
+      duration_ms: r.duration_ms === null ? null : Number(r.duration_ms),
+      error_count: Number(r.error_count),
+    };
+    await bus.publish(event).catch((err: unknown) => logger.warn({ err: String(err) }, 'could not publish a workflow event'));
+  }
+}
