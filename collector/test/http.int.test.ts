@@ -43,7 +43,7 @@ describe('OTLP/HTTP receiver', () => {
   });
 
   it('accepts the specification example (upper-case hex ids)', async () => {
-    const body = readFileSync(new URL('../../../shared/fixtures/otlp/opentelemetry-proto-example-trace.json', import.meta.url));
+    const body = readFileSync(new URL('./fixtures/opentelemetry-proto-example-trace.json', import.meta.url));
     const res = await inject(JSON_CT, body);
     expect(res.statusCode).toBe(200);
     const rows = await t.db.query<{ component: string; layer: string; workflow_id: string }>(
