@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { createLogger, loadConfigOrExit, loggingConfigShape } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { buildCollector, collectorConfigShape } from '@flowscope/collector';
@@ -33,9 +34,11 @@ async function main(): Promise<void> {
     ? new RedisEventBus(redis, eventsChannel(config.FLOWSCOPE_REDIS_PREFIX), (err) => logger.warn({ err: String(err) }, 'live events'))
     : new LocalEventBus();
   const collector = buildCollector({ db, config, logger, events });
-  const queryApi = await buildQueryApi({ db, config, logger, events, ...(redis ? { redis } : {}) });
+  // The collector serves its metrics on 4318; the API and the alerting worker share :8000/metrics.
+  const registry = new Registry();
+  const queryApi = await buildQueryApi({ db, config, logger, events, registry, ...(redis ? { redis } : {}) });
   await ensureAdminToken(db, logger, config.FLOWSCOPE_ADMIN_TOKEN);
-  const alerting = await startAlerting({ db, config, logger, liveEvents: events });
+  const alerting = await startAlerting({ db, config, logger, liveEvents: events, registry });
 
   const host = config.FLOWSCOPE_COLLECTOR_HOST ?? '0.0.0.0';
   await collector.app.listen({ host, port: config.FLOWSCOPE_COLLECTOR_PORT });
