@@ -122,3 +122,20 @@ describe('sampling configuration', () => {
     expect(() => parseConfig(collectorConfigShape, { FLOWSCOPE_SAMPLING_RATES: 'checkout=2' })).toThrow(/FLOWSCOPE_SAMPLING_RATES: expected workflowType=rate/);
   });
 });
+
+describe('TraceWorkflowCache', () => {
+  it('remembers a trace’s workflow for later requests, bounded to its size (least recently used first out)', async () => {
+    const { TraceWorkflowCache } = await import('../src/map.ts');
+    const c = new TraceWorkflowCache(2);
+    c.learn('t1', 'wf-1', 'checkout');
+    c.learn('t2', undefined, 'login');
+    expect(c.get('t1')).toEqual({ id: 'wf-1', type: 'checkout' }); // t1 now most recent
+    c.learn('t3', 'wf-3', undefined);
+    expect(c.size).toBe(2);
+    expect(c.get('t2')).toBeUndefined();
+    expect(c.get('t1')?.id).toBe('wf-1');
+    // The first value learned wins; later requests do not overwrite it.
+    c.learn('t1', 'wf-other', 'other');
+    expect(c.get('t1')).toEqual({ id: 'wf-1', type: 'checkout' });
+  });
+});

@@ -62,4 +62,19 @@ describe('logger', () => {
     expect(text).not.toContain('sekrit');
     expect(text).toContain('***REDACTED***');
   });
+
+  it('rotates the file at FLOWSCOPE_LOG_FILE_MAX_MB', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-rot-'));
+    const file = join(dir, 'flowscope.log');
+    const logger = createLogger(parseConfig(loggingConfigShape, { LOG_FILE_PATH: file, FLOWSCOPE_LOG_FILE_MAX_MB: '1' }), 'test');
+    const line = 'x'.repeat(1000);
+    for (let i = 0; i < 2500; i++) logger.info({ i, line }, 'filler'); // ~2.6 MB
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    let files: string[] = [];
+    for (let i = 0; i < 100 && files.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      files = readdirSync(dir).filter((f) => f.startsWith('flowscope'));
+    }
+    expect(files.length).toBeGreaterThanOrEqual(2);
+  });
 });
