@@ -120,8 +120,11 @@ export class GroupCommitWriter {
   submit(item: WriteItem): Promise<ItemResult> {
     if (this.closed) return Promise.reject(errors.shuttingDown());
     if (this.downSince !== undefined) return Promise.reject(errors.storageUnavailable(this.options.retryAfterSeconds));
-    const size = item.spans.length + item.errors.length + (item.observations?.length ?? 0);
-    if (size === 0 && !item.deltas?.length) return Promise.resolve({ inserted: 0, duplicates: 0, duplicateRequest: false });
+    // A request's size is its span count (every span is observed; kept ones are also stored).
+    const size = Math.max(item.spans.length, item.observations?.length ?? 0);
+    if (size === 0 && item.errors.length === 0 && !item.deltas?.length) {
+      return Promise.resolve({ inserted: 0, duplicates: 0, duplicateRequest: false });
+    }
     if (this.queued > 0 && this.queued + size > this.options.maxQueueSpans) {
       return Promise.reject(errors.queueFull(this.options.retryAfterSeconds));
     }

@@ -18,6 +18,8 @@ describe('workflow lifecycle events', () => {
       const bad = 'cd'.repeat(16);
       // A child first: the workflow starts, still in progress.
       expect((await send([{ traceId: ok, spanId: spanId(1), parentSpanId: spanId(0), attributes: { 'workflow.type': 'login', 'workflow.id': 'wf-ok' } }])).statusCode).toBe(200);
+      // /metrics counts it among the workflows in progress, by type (from the database).
+      expect((await c.app.inject('/metrics')).body).toMatch(/debugging_active_workflows_total\{workflow_type="login"\} 1/);
       // Its root ends without error: completed.
       expect((await send([{ traceId: ok, spanId: spanId(0), attributes: { 'workflow.type': 'login', 'workflow.id': 'wf-ok' } }])).statusCode).toBe(200);
       // The same root again (a retry): no new event.

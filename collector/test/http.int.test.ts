@@ -256,3 +256,45 @@ describe('limits under load', () => {
     }
   });
 });
+
+describe('group commit', () => {
+  it.each([
+    [4, 2], // the two queued requests (2 + 2 spans) fit one transaction
+    [3, 3], // they do not: one transaction each
+  ])('with FLOWSCOPE_WRITER_MAX_BATCH_SPANS=%i, three requests of 2 spans commit in %i transactions', async (maxBatch, transactions) => {
+    const t = await startCollector('postgres', { FLOWSCOPE_WRITER_MAX_BATCH_SPANS: String(maxBatch) });
+    const locker = postgres(t.url!, { max: 1 });
+    try {
+      let unlock!: () => void;
+      const held = new Promise<void>((r) => (unlock = r));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => (locked = r));
+      const tx = locker.begin(async (sql) => {
+        await sql`LOCK TABLE workflow_sessions IN EXCLUSIVE MODE`;
+        locked();
+        await held;
+      });
+      await isLocked;
+      const send = () =>
+        t.collector.app.inject({
+          method: 'POST',
+          url: '/v1/traces',
+          headers: JSON_CT,
+          payload: JSON.stringify(otlpJson('svc', [{ traceId: traceId(), spanId: spanId(1) }, { traceId: traceId(), spanId: spanId(2) }])),
+        });
+      const first = send();
+      while (t.collector.writer.queuedSpans < 2) await new Promise((r) => setTimeout(r, 5));
+      const rest = [send(), send()];
+      while (t.collector.writer.queuedSpans < 6) await new Promise((r) => setTimeout(r, 5));
+      unlock();
+      await tx;
+      expect((await Promise.all([first, ...rest])).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      const metrics = (await t.collector.app.inject('/metrics')).body;
+      expect(Number(/flowscope_write_batch_spans_count (\d+)/.exec(metrics)?.[1])).toBe(transactions);
+      expect(Number(/flowscope_write_batch_spans_sum (\d+)/.exec(metrics)?.[1])).toBe(6);
+    } finally {
+      await locker.end();
+      await t.dispose();
+    }
+  });
+});
