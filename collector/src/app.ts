@@ -134,7 +134,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     }
   });
   app.setErrorHandler((err, req, reply) => {
-    const e = toFlowscopeError(err);
+    const e = toFlowscopeError(err, req.headers['content-type']);
     metrics.requests.inc({ transport: 'http', code: e.statusCode });
     if (e.statusCode >= 500 && !e.retryable) req.log.error({ err }, 'export failed');
     else req.log.info({ status: e.statusCode, code: e.code, reason: e.message }, 'export refused');

@@ -126,10 +126,10 @@ export function grpcCodeFor(status: number): number {
 }
 
 /** Maps any thrown error (ours or Fastify's) into the catalog. */
-export function toFlowscopeError(err: unknown): FlowscopeError {
+export function toFlowscopeError(err: unknown, contentType?: string): FlowscopeError {
   if (err instanceof FlowscopeError) return err;
   const e = err as { code?: string; statusCode?: number; message?: string };
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.unsupportedMediaType(String(e.message ?? ''));
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.unsupportedMediaType(contentType || '(none)');
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new FlowscopeError('FS_BODY_TOO_LARGE', 413, 'request body too large');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new FlowscopeError('FS_BAD_REQUEST', e.statusCode, e.message ?? 'bad request');
@@ -155,6 +155,12 @@ export function registerOtlpHttp(
       (body) => done(null, body),
       (err: Error) => done(err, undefined),
     );
+  });
+
+  app.route({
+    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    url: '/v1/traces',
+    handler: async (_req, reply) => reply.code(405).header('allow', 'POST').send({ code: 12, message: 'use POST to export traces' }),
   });
 
   app.post('/v1/traces', async (req, reply) => {

@@ -72,9 +72,17 @@ describe('OTLP/HTTP receiver', () => {
     ['text/plain', { 'content-type': 'text/plain' }],
     ['application/xml', { 'content-type': 'application/xml' }],
     ['brotli encoding', { ...JSON_CT, 'content-encoding': 'br' }],
+    ['no content type', {}],
   ])('answers 415 for %s', async (_name, headers) => {
-    const res = await inject(headers, '{}');
+    const res = await inject(headers as Record<string, string>, '{}');
     expect(res.statusCode).toBe(415);
+    expect(res.json().message).toMatch(/unsupported content (type|encoding) "(text\/plain|application\/xml|br|\(none\))"/);
+  });
+
+  it('answers 405 with Allow: POST for another method', async () => {
+    const res = await t.collector.app.inject({ method: 'GET', url: '/v1/traces' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('POST');
   });
 
   it('answers 413 past the body limit and accepts a body exactly at it', async () => {
