@@ -306,3 +306,31 @@ describe('group commit', () => {
     }
   });
 });
+
+describe('the old system’s switches', () => {
+  it.each([
+    ['DEBUGGING_ENABLED=False acknowledges and stores nothing', { DEBUGGING_ENABLED: 'False' }, { spans: 0, errors: 0, snapshots: 0, sessions: 0 }],
+    ['DEBUGGING_ERROR_LOGGING=false stores spans but no error logs', { DEBUGGING_ERROR_LOGGING: 'false' }, { spans: 1, errors: 0, snapshots: 1, sessions: 1 }],
+    ['DEBUGGING_PERFORMANCE_MONITORING=0 stores spans but no snapshots', { DEBUGGING_PERFORMANCE_MONITORING: '0' }, { spans: 1, errors: 1, snapshots: 0, sessions: 1 }],
+  ])('%s', async (_name, env, expected) => {
+    const t = await startCollector('postgres', env);
+    try {
+      const res = await t.collector.app.inject({
+        method: 'POST',
+        url: '/v1/traces',
+        headers: JSON_CT,
+        payload: JSON.stringify(otlpJson('svc', [{ traceId: traceId(), spanId: spanId(1), status: { code: 2, message: 'x' } }])),
+      });
+      expect(res.statusCode).toBe(200);
+      const n = async (table: string) => Number((await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0]!.n);
+      expect({
+        spans: await n('trace_steps'),
+        errors: await n('error_logs'),
+        snapshots: await n('performance_snapshots'),
+        sessions: await n('workflow_sessions'),
+      }).toEqual(expected);
+    } finally {
+      await t.dispose();
+    }
+  });
+});
