@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SpanObservation, WriteResult } from '@flowscope/storage';
 import { decodeExport, type OtlpEncoding } from './decode.ts';
+import type { DecodedExport } from './model.ts';
 import { validateExport } from './validate.ts';
 import type { Redactor } from './redact.ts';
 import { mapExport, type TraceWorkflowCache } from './map.ts';
@@ -39,6 +40,17 @@ export interface PipelineDeps {
   traceCache?: TraceWorkflowCache;
 }
 
+function firstTraceIds(req: DecodedExport, max: number): string[] {
+  const ids = new Set<string>();
+  for (const rs of req.resourceSpans)
+    for (const ss of rs.scopeSpans)
+      for (const s of ss.spans) {
+        if (ids.size >= max) return [...ids];
+        if (s.traceId) ids.add(s.traceId);
+      }
+  return [...ids];
+}
+
 /**
  * receive → decode → validate → redact → derive metrics → sample → batch write → acknowledge.
  * Each stage is a function of its input; this chains them and counts what passed. The caller
@@ -52,6 +64,8 @@ export class ExportPipeline {
     const { metrics, sampler } = this.deps;
     const decoded = decodeExport(body, encoding);
     metrics.received.inc(decoded.spanCount);
+    // Every later line about this request carries (the first few of) its trace ids.
+    log = log.child({ traceIds: firstTraceIds(decoded, 10) });
     const { valid, rejected, message } = validateExport(decoded);
     if (rejected > 0) {
       metrics.refused.inc({ reason: 'invalid' }, rejected);

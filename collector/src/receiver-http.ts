@@ -175,6 +175,8 @@ export function registerOtlpHttp(
         rejected: outcome.rejected,
         stored: outcome.write.inserted,
         duplicates: outcome.write.duplicates,
+        kept: outcome.kept,
+        held: outcome.held,
         traceIds: outcome.traceIds.slice(0, 10),
       },
       'export accepted',
