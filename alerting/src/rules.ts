@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Database } from '@flowscope/storage';
-import { SNAPSHOT_METRICS } from '@flowscope/storage';
+import { ALERT_STATISTICS, SNAPSHOT_METRICS } from '@flowscope/storage';
 import type { AlertingConfig } from './config.ts';
 
 /**
@@ -10,7 +10,7 @@ import type { AlertingConfig } from './config.ts';
  * rule reads (duration_ms, page_load_ms, browser_api_ms, …) and what it computes over the window.
  * Latency statistics are in ms; error_pct is the percentage of observations that were errors.
  */
-export const STATISTICS = ['p50', 'p90', 'p95', 'p99', 'avg', 'max', 'error_pct'] as const;
+export const STATISTICS = ALERT_STATISTICS;
 export type Statistic = (typeof STATISTICS)[number];
 
 /**

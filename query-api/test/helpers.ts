@@ -199,7 +199,7 @@ export async function loadDataset(db: Database): Promise<void> {
   );
   await db.query(
     `INSERT INTO alert_rules (name, description, metric, workflow_type, layer, warning_threshold, critical_threshold, recipients, source)
-     VALUES ('checkout api p95', 'seeded', 'p95_ms', 'checkout', 'api', 200, 500, ARRAY['oncall@example.com'], 'config')`,
+     VALUES ('checkout api p95', 'seeded', 'duration_ms:p95', 'checkout', 'api', 200, 500, ARRAY['oncall@example.com'], 'config')`,
   );
   await db.query(
     `INSERT INTO alerts (rule_id, scope_key, severity, state, value, threshold, first_seen, last_seen, notification_status)

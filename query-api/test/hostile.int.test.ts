@@ -96,13 +96,13 @@ describe('hostile filter values get 400 or an empty result, never a 500, and cha
 
   it('hostile bodies and ids on admin routes: 400/404, never 500', async () => {
     const bodies: unknown[] = [
-      { name: "x'); DROP TABLE alert_rules; --", metric: 'p95_ms', warning_threshold: 1 },
+      { name: "x'); DROP TABLE alert_rules; --", metric: 'duration_ms:p95', warning_threshold: 1 },
       { name: 'a', metric: "p95'; --", warning_threshold: 1 },
-      { name: 'a', metric: 'p95_ms', warning_threshold: 'NaN' },
-      { name: 'a', metric: 'p95_ms', warning_threshold: 1e300 },
-      { name: 'a', metric: 'p95_ms', warning_threshold: 1, window_seconds: 1e12 },
-      { name: 'a', metric: 'p95_ms', warning_threshold: 1, recipients: "x@example.com'; --" },
-      { name: 'a', metric: 'p95_ms', warning_threshold: 1, __proto__: { enabled: false } },
+      { name: 'a', metric: 'duration_ms:p95', warning_threshold: 'NaN' },
+      { name: 'a', metric: 'duration_ms:p95', warning_threshold: 1e300 },
+      { name: 'a', metric: 'duration_ms:p95', warning_threshold: 1, window_seconds: 1e12 },
+      { name: 'a', metric: 'duration_ms:p95', warning_threshold: 1, recipients: "x@example.com'; --" },
+      { name: 'a', metric: 'duration_ms:p95', warning_threshold: 1, __proto__: { enabled: false } },
       [],
       'not json',
     ];

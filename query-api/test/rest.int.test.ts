@@ -217,9 +217,9 @@ describe.each<Driver>(['postgres', 'pglite'])('REST API on %s with the known dat
   it('alert rules: list, create, update, disable (admin), with 400/403/409', async () => {
     const list = await get(`${P}/alert-rules`);
     expect(list.body.data.map((r) => [r.name, r.metric, r.warning_threshold, r.critical_threshold, r.recipients, r.enabled, r.source])).toEqual([
-      ['checkout api p95', 'p95_ms', 200, 500, ['oncall@example.com'], true, 'config'],
+      ['checkout api p95', 'duration_ms:p95', 200, 500, ['oncall@example.com'], true, 'config'],
     ]);
-    const rule = { name: 'login errors', metric: 'error_rate', workflow_type: 'login', critical_threshold: 0.05, window_seconds: 300, recipients: ['sre@example.com'] };
+    const rule = { name: 'login errors', metric: 'duration_ms:error_pct', workflow_type: 'login', critical_threshold: 0.05, window_seconds: 300, recipients: ['sre@example.com'] };
     const post = (body: unknown, token = tokens.admin) => app.inject({ method: 'POST', url: `${P}/alert-rules`, headers: auth(token), payload: body as object });
     expect((await post(rule, tokens.viewer)).statusCode).toBe(403);
     const created = await post(rule);
@@ -227,7 +227,10 @@ describe.each<Driver>(['postgres', 'pglite'])('REST API on %s with the known dat
     const id = created.json().id as number;
     expect(created.json()).toMatchObject({ ...rule, warning_threshold: null, layer: null, enabled: true, source: 'api' });
     expect((await post(rule)).statusCode).toBe(409);
-    expect((await post({ name: 'no thresholds', metric: 'error_rate' })).statusCode).toBe(400);
+    expect((await post({ name: 'no thresholds', metric: 'duration_ms:error_pct' })).statusCode).toBe(400);
+    // Only metrics the alerting worker can evaluate: <snapshot metric>:<statistic>.
+    expect((await post({ name: 'bad metric', metric: 'p95_ms', critical_threshold: 1 })).statusCode).toBe(400);
+    expect((await post({ name: 'bad statistic', metric: 'duration_ms:p42', critical_threshold: 1 })).statusCode).toBe(400);
     expect((await post({ ...rule, name: 'bad mail', recipients: ['not an email'] })).statusCode).toBe(400);
     expect((await post({ ...rule, name: 'extra', surprise: 1 })).statusCode).toBe(400);
     const patch = await app.inject({ method: 'PATCH', url: `${P}/alert-rules/${id}`, headers: auth(tokens.admin), payload: { warning_threshold: 0.01, description: 'login failures' } });

@@ -83,3 +83,13 @@ export async function writeSnapshotDeltas(tx: Tx, deltas: readonly SnapshotDelta
     [JSON.stringify(rows)],
   );
 }
+
+/** Statistics an alert rule can hold a snapshot metric to. */
+export const ALERT_STATISTICS = ['p50', 'p90', 'p95', 'p99', 'avg', 'max', 'error_pct'] as const;
+
+/**
+ * alert_rules.metric is `<snapshot metric>:<statistic>`, e.g. `duration_ms:p95` or
+ * `duration_ms:error_pct`. One pattern for the worker that evaluates rules and the API that
+ * edits them.
+ */
+export const ALERT_METRIC_PATTERN = `^(${Object.values(SNAPSHOT_METRICS).join('|')}):(${ALERT_STATISTICS.join('|')})$`;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { FlowscopeError } from '@flowscope/common';
-import type { Database } from '@flowscope/storage';
+import { ALERT_METRIC_PATTERN, type Database } from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
 import {
   Where, badRequest, bool, commonResponses, dateTime, int, iso, nnum, notFound, nstr, num, obj, pageQuery, pageResponse,
@@ -23,7 +23,8 @@ const threshold = { type: ['number', 'null'], minimum: -1e15, maximum: 1e15 } as
 const ruleBody = {
   name: { type: 'string', minLength: 1, maxLength: 200 },
   description: { type: 'string', maxLength: 2000 },
-  metric: { type: 'string', pattern: '^[a-z0-9_.]{1,64}$' },
+  // `<snapshot metric>:<statistic>`, the format the alerting worker evaluates.
+  metric: { type: 'string', pattern: ALERT_METRIC_PATTERN },
   workflow_type: nullableText(),
   layer: nullableText(64),
   component: nullableText(),
