@@ -13,7 +13,7 @@ import { startBullmqScheduler, startInProcessScheduler, type Scheduler } from '.
 
 export { alertingConfigShape, alertingConfig, type AlertingConfig } from './config.ts';
 export { decide, levelOf, resolveBelow, type Decision, type Severity, type Thresholds } from './state.ts';
-export { renderAlertEmail, type AlertEmailInput, type RenderedEmail } from './render.ts';
+export { renderAlertEmail, alertLinks, type AlertEmailInput, type RenderedEmail } from './render.ts';
 export { seedRules, loadRules, configRules, loadRulesFile, parseMetric, DEFAULT_RULES_FILE, EACH, type AlertRule, type SeedRule } from './rules.ts';
 export { computeValues, type ScopeValue } from './values.ts';
 export { evaluateRules, isDue, type EvaluationResult, type RuleDecision } from './evaluate.ts';

@@ -251,6 +251,12 @@ describe.each<Driver>(['postgres', 'pglite'])('REST API on %s with the known dat
       expect.objectContaining({ rule_name: 'checkout api p95', scope_key: 'checkout/api', severity: 'critical', state: 'firing', value: 612.5, threshold: 500, first_seen: '2025-06-02T10:05:00.000000Z', resolved_at: null, notification_status: 'sent' }),
     ]);
     expect((await get(`${P}/alerts?state=resolved`)).body.total).toBe(0);
+    // The page alert emails link to.
+    const one = await get(`${P}/alerts/${alerts.body.data[0]!.id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ id: alerts.body.data[0]!.id, rule_name: 'checkout api p95', metric: 'duration_ms:p95', workflow_type: 'checkout', severity: 'critical' });
+    expect((await get(`${P}/alerts/999999`)).status).toBe(404);
+    expect((await get(`${P}/alerts/abc`)).status).toBe(400);
     const outbox = await get(`${P}/email-outbox`);
     expect(outbox.body.data).toEqual([
       expect.objectContaining({ recipients: ['oncall@example.com'], subject: '[critical] checkout api p95', status: 'unsent', attempts: 0, alert_id: alerts.body.data[0]!.id }),

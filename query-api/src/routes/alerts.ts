@@ -236,6 +236,31 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
     },
   );
 
+  const alertSchema = obj({ id: num, rule_id: int, rule_name: str, metric: str, workflow_type: nstr, layer: nstr, component: nstr, scope_key: str, severity: str, state: str, value: num, threshold: num, first_seen: str, last_seen: str, resolved_at: nstr, notification_status: str, last_notified_at: nstr });
+  // The page alert emails link to.
+  app.get<{ Params: { id: number } }>(
+    '/alerts/:id',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'One alert with its rule and scope',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } },
+        response: { 200: alertSchema, ...commonResponses },
+      },
+    },
+    async (req) => {
+      const [alert] = await db.query(
+        `SELECT a.id::float8 AS id, a.rule_id, r.name AS rule_name, r.metric, r.workflow_type, r.layer, r.component, a.scope_key,
+                a.severity, a.state, a.value, a.threshold, ${iso('a.first_seen')} AS first_seen, ${iso('a.last_seen')} AS last_seen,
+                ${iso('a.resolved_at')} AS resolved_at, a.notification_status, ${iso('a.last_notified_at')} AS last_notified_at
+           FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.id = $1`,
+        [req.params.id],
+      );
+      if (!alert) throw notFound('alert');
+      return alert;
+    },
+  );
+
   app.get<{ Querystring: Page & { status?: string; alert_id?: number } }>(
     '/email-outbox',
     {
