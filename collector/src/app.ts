@@ -96,7 +96,13 @@ export function buildCollector(deps: CollectorDeps): Collector {
     performanceMonitoring: config.DEBUGGING_PERFORMANCE_MONITORING,
     errorLogging: config.DEBUGGING_ERROR_LOGGING,
     shareKeep: (ids: string[]) => bridge?.publish(ids),
-    traceCache: new TraceWorkflowCache(config.FLOWSCOPE_TRACE_CACHE_SIZE),
+    // With Redis, replicas share what they learn about each trace's workflow.
+    traceCache: new TraceWorkflowCache(
+      config.FLOWSCOPE_TRACE_CACHE_SIZE,
+      config.REDIS_URL
+        ? { remember: (entries) => bridge?.remember(entries), recall: async (ids) => (bridge ? bridge.recall(ids) : new Map()) }
+        : undefined,
+    ),
   });
   const bridge = config.REDIS_URL
     ? new RedisDecisionBridge(config.REDIS_URL, config.FLOWSCOPE_REDIS_PREFIX ?? 'flowscope:', randomUUID(), (traceId) => {

@@ -52,9 +52,41 @@ function ownWorkflowId(a: Record<string, unknown>): string | undefined {
  * trace. Bounded (least recently used entries go first). Per replica: with several replicas,
  * route by trace id or tag every span (the instrumentation package does, through baggage).
  */
+export interface TraceWorkflow {
+  id?: string;
+  type?: string;
+}
+
+/** Where replicas share what they learned about traces (Redis); best effort both ways. */
+export interface SharedTraceStore {
+  remember(entries: ReadonlyArray<[string, TraceWorkflow]>): void;
+  recall(traceIds: readonly string[]): Promise<Map<string, TraceWorkflow>>;
+}
+
 export class TraceWorkflowCache {
-  private readonly map = new Map<string, { id?: string; type?: string }>();
-  constructor(private readonly max = 100_000) {}
+  private readonly map = new Map<string, TraceWorkflow>();
+  private learned: Array<[string, TraceWorkflow]> = [];
+  constructor(
+    private readonly max = 100_000,
+    private readonly shared?: SharedTraceStore,
+  ) {}
+
+  /**
+   * Before mapping a request: asks the other replicas about traces whose spans here carry no
+   * workflow id and that this replica has not seen.
+   */
+  async prefetch(traceIds: readonly string[]): Promise<void> {
+    if (!this.shared) return;
+    const unknown = traceIds.filter((t) => !this.map.get(t)?.id);
+    if (unknown.length === 0) return;
+    for (const [traceId, v] of await this.shared.recall(unknown)) this.store(traceId, v);
+  }
+
+  /** After mapping: tells the other replicas what this request taught us. */
+  share(): void {
+    if (this.shared && this.learned.length > 0) this.shared.remember(this.learned);
+    this.learned = [];
+  }
 
   get(traceId: string): { id?: string; type?: string } | undefined {
     const v = this.map.get(traceId);
@@ -67,17 +99,37 @@ export class TraceWorkflowCache {
 
   learn(traceId: string, id: string | undefined, type: string | undefined): void {
     if (!id && !type) return;
+    const before = this.map.get(traceId);
+    const v = this.store(traceId, { ...(id ? { id } : {}), ...(type ? { type } : {}) });
+    if (this.shared && (before?.id !== v.id || before?.type !== v.type)) this.learned.push([traceId, { ...v }]);
+  }
+
+  private store(traceId: string, learned: TraceWorkflow): TraceWorkflow {
     const v = this.map.get(traceId) ?? {};
-    v.id ??= id;
-    v.type ??= type;
+    v.id ??= learned.id;
+    v.type ??= learned.type;
     this.map.delete(traceId);
     this.map.set(traceId, v);
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+    return v;
   }
 
   get size(): number {
     return this.map.size;
   }
+}
+
+/** Traces of which no span in the request carries a workflow id (candidates to ask replicas about). */
+export function tracesWithoutWorkflowId(req: DecodedExport): string[] {
+  const tagged = new Set<string>();
+  const all = new Set<string>();
+  for (const rs of req.resourceSpans)
+    for (const ss of rs.scopeSpans)
+      for (const span of ss.spans) {
+        all.add(span.traceId);
+        if (ownWorkflowId(span.attributes)) tagged.add(span.traceId);
+      }
+  return [...all].filter((t) => !tagged.has(t));
 }
 
 export interface MappedBatch {

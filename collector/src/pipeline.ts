@@ -6,7 +6,7 @@ import { decodeExport, type OtlpEncoding } from './decode.ts';
 import type { DecodedExport } from './model.ts';
 import { validateExport } from './validate.ts';
 import type { Redactor } from './redact.ts';
-import { mapExport, type TraceWorkflowCache } from './map.ts';
+import { mapExport, tracesWithoutWorkflowId, type TraceWorkflowCache } from './map.ts';
 import type { GroupCommitWriter } from './writer.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { deriveSnapshotDeltas, type SpanPrometheusMetrics } from './spanmetrics.ts';
@@ -72,7 +72,9 @@ export class ExportPipeline {
       log.warn({ rejected, problems: message }, 'rejected invalid spans');
     }
     metrics.redacted.inc(this.deps.redactor.export(valid));
+    await this.deps.traceCache?.prefetch(tracesWithoutWorkflowId(valid));
     const mapped = mapExport(valid, this.deps.traceCache);
+    this.deps.traceCache?.share();
     const outcome: ExportOutcome = {
       received: decoded.spanCount,
       rejected,

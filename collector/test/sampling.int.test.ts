@@ -263,3 +263,44 @@ describe('PGlite', () => {
     }
   });
 });
+
+describe('two collectors sharing Redis: workflow of a trace split across replicas', () => {
+  it('an untagged span sent to one replica joins the workflow its trace was tagged with on the other', async () => {
+    const t = await openTestDatabase('postgres');
+    const prefix = `fs-test-wf-${process.pid}-${Date.now()}:`;
+    const env = { REDIS_URL: 'redis://127.0.0.1:6379', FLOWSCOPE_REDIS_PREFIX: prefix };
+    const a = await startCollector('postgres', env, { db: t.db });
+    const b = await startCollector('postgres', env, { db: t.db });
+    try {
+      await Promise.all([a.collector.ready, b.collector.ready]);
+      const traceId = hexTrace(11, 'ab');
+      const tagged = [{ traceId, spanId: spanId(0), name: 'POST /login', attributes: { 'workflow.type': 'login', 'workflow.id': 'login-77' } }];
+      expect((await post(a, otlpJson('gateway', tagged))).statusCode).toBe(200);
+      // The share is fire-and-forget: wait (bounded) until Redis has it.
+      const redis = new Redis('redis://127.0.0.1:6379');
+      try {
+        for (let i = 0; i < 50 && !(await redis.get(`${prefix}trace:${traceId}`)); i++) await new Promise((r) => setTimeout(r, 20));
+        expect(JSON.parse((await redis.get(`${prefix}trace:${traceId}`))!)).toEqual({ id: 'login-77', type: 'login' });
+        const untagged = [{ traceId, spanId: spanId(1), parentSpanId: spanId(0), name: 'SELECT users', attributes: { 'db.system': 'postgresql' } }];
+        expect((await post(b, otlpJson('users-db', untagged))).statusCode).toBe(200);
+        const rows = await t.db.query<{ span_id: string; workflow_id: string; workflow_type: string }>(
+          'SELECT span_id, workflow_id, workflow_type FROM trace_steps WHERE trace_id = $1 ORDER BY span_id',
+          [traceId],
+        );
+        expect(rows).toEqual([
+          { span_id: spanId(0), workflow_id: 'login-77', workflow_type: 'login' },
+          { span_id: spanId(1), workflow_id: 'login-77', workflow_type: 'login' },
+        ]);
+        const [s] = await t.db.query<{ span_count: number }>(`SELECT span_count FROM workflow_sessions WHERE workflow_id = 'login-77'`);
+        expect(s!.span_count).toBe(2);
+        await redis.del(`${prefix}trace:${traceId}`);
+      } finally {
+        await redis.quit();
+      }
+    } finally {
+      await a.dispose();
+      await b.dispose();
+      await t.dispose();
+    }
+  });
+});
