@@ -48,8 +48,11 @@ export function buildCollector(deps: CollectorDeps): Collector {
   const { config, db } = deps;
   const logger = deps.logger.child({ component: 'collector' });
   const metrics = createCollectorMetrics(deps.registry ?? new Registry());
-  const limiter = new InflightBytes(config.FLOWSCOPE_MAX_INFLIGHT_BYTES, config.FLOWSCOPE_RETRY_AFTER_SECONDS, (n) =>
-    metrics.inflightBytes.set(n),
+  const limiter = new InflightBytes(
+    config.FLOWSCOPE_MAX_INFLIGHT_BYTES,
+    config.FLOWSCOPE_RETRY_AFTER_SECONDS,
+    (n) => metrics.inflightBytes.set(n),
+    config.FLOWSCOPE_MAX_HEAP_MB * 1024 * 1024,
   );
   const writer = new GroupCommitWriter(
     db,

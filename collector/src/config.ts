@@ -40,6 +40,12 @@ export const collectorConfigShape = {
   FLOWSCOPE_MAX_BODY_BYTES: envInt(64 * MiB, 1024, 2 ** 31),
   /** Body bytes held in memory across all requests at once (the memory limiter). */
   FLOWSCOPE_MAX_INFLIGHT_BYTES: envInt(256 * MiB, 1024, 2 ** 40),
+  /**
+   * Refuse new requests (503, retryable) while the process heap is above this many MiB;
+   * 0 = 80 % of V8's heap limit. Decoded spans take several times their wire size, so this
+   * guards what FLOWSCOPE_MAX_INFLIGHT_BYTES cannot see.
+   */
+  FLOWSCOPE_MAX_HEAP_MB: envInt(0, 0, 1_000_000),
   /** Most spans in one group-commit transaction. */
   FLOWSCOPE_WRITER_MAX_BATCH_SPANS: envInt(10_000, 1, 1_000_000),
   /** Most spans waiting for the writer; past it requests get 429. */

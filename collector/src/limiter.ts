@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { errors } from '@flowscope/common';
 
 /**
@@ -8,11 +9,23 @@ import { errors } from '@flowscope/common';
 export class InflightBytes {
   private used = 0;
 
+  private readonly heapLimit: number;
+
   constructor(
     readonly limit: number,
     private readonly retryAfterSeconds: number,
     private readonly onChange: (used: number) => void = () => {},
-  ) {}
+    /** Heap bound in bytes (0: 80 % of V8's heap limit). */
+    heapLimitBytes = 0,
+    private readonly heapUsed: () => number = () => process.memoryUsage().heapUsed,
+  ) {
+    this.heapLimit = heapLimitBytes > 0 ? heapLimitBytes : getHeapStatistics().heap_size_limit * 0.8;
+  }
+
+  /** Refuses a new request while the heap is over its bound (checked once per request). */
+  admit(): void {
+    if (this.heapUsed() > this.heapLimit) throw errors.memoryLimit(this.retryAfterSeconds);
+  }
 
   get current(): number {
     return this.used;

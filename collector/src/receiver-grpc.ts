@@ -164,6 +164,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<G
 
   const exportOne = async (call: ServerUnaryCall<Buffer, ExportResponse>, log: Logger): Promise<ExportResponse> => {
     const body = call.request;
+    limiter.admit(); // heap over its bound: retryable memory-limit error
     limiter.acquire(body.length); // throws the retryable memory-limit error, nothing taken
     try {
       const outcome = await pipeline.process(body, 'protobuf', log);

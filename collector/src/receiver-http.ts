@@ -143,6 +143,14 @@ export function registerOtlpHttp(
 ): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([PROTOBUF, JSON_TYPE], (req, payload, done) => {
+    req.otlpEncoding = encodingOf(req);
+    try {
+      deps.limiter.admit();
+    } catch (err) {
+      payload.resume();
+      done(err as Error, undefined);
+      return;
+    }
     let taken = 0;
     // Give the bytes back once the response is gone, whatever happened in between.
     req.raw.once('close', () => deps.limiter.release(taken));

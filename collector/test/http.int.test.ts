@@ -232,6 +232,25 @@ describe('limits under load', () => {
     }
   });
 
+  it.each([
+    ['1 (always exceeded by a test process)', '1', 503],
+    ['1000000 (never reached)', '1000000', 200],
+  ])('heap bound FLOWSCOPE_MAX_HEAP_MB=%s', async (_name, mb, status) => {
+    const t = await startCollector('pglite', { FLOWSCOPE_MAX_HEAP_MB: mb });
+    try {
+      const res = await t.collector.app.inject({
+        method: 'POST',
+        url: '/v1/traces',
+        headers: JSON_CT,
+        payload: JSON.stringify(otlpJson('svc', [{ traceId: traceId(), spanId: spanId(1) }])),
+      });
+      expect(res.statusCode).toBe(status);
+      if (status === 503) expect(res.headers['retry-after']).toBeDefined();
+    } finally {
+      await t.dispose();
+    }
+  });
+
   it('writer queue bound: while the writer is blocked, a request past the queue bound gets 429 and the queued one still commits', async () => {
     const t = await startCollector('postgres', { FLOWSCOPE_WRITER_MAX_QUEUE_SPANS: '3', FLOWSCOPE_RETRY_AFTER_SECONDS: '3' });
     const locker = postgres(t.url!, { max: 1 });
