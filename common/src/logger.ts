@@ -7,12 +7,11 @@ export const loggingConfigShape = {
     .string()
     .optional()
     .transform((v) => (v ?? 'info').toLowerCase())
-    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
-  LOG_FILE_PATH: envString(),
-  /** Rotate the log file when it reaches this many megabytes. */
-  FLOWSCOPE_LOG_FILE_MAX_MB: envInt(50, 1, 100_000),
-  /** How many rotated files to keep. */
-  FLOWSCOPE_LOG_FILE_KEEP: envInt(5, 1, 1000),
+    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .describe('Log level: fatal, error, warn, info, debug, trace or silent (any letter case).'),
+  LOG_FILE_PATH: envString().describe('Also write logs to this file, rotated by size.'),
+  FLOWSCOPE_LOG_FILE_MAX_MB: envInt(50, 1, 100_000).describe('Rotate the log file when it reaches this many megabytes.'),
+  FLOWSCOPE_LOG_FILE_KEEP: envInt(5, 1, 1000).describe('How many rotated files to keep.'),
 };
 
 export interface LoggingConfig {

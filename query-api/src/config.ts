@@ -7,33 +7,22 @@ import { envBool, envInt, envString, envUrl } from '@flowscope/common';
  */
 export const queryApiConfigShape = {
   REDIS_URL: envUrl(),
-  FLOWSCOPE_QUERY_PORT: envInt(8000, 0, 65535),
-  FLOWSCOPE_QUERY_HOST: envString('0.0.0.0'),
-  /** Serve the live stream at /ws/debugging/. */
-  WEBSOCKET_ENABLED: envBool(true),
-  /** An admin token to accept (created at first start when no such token exists). */
-  FLOWSCOPE_ADMIN_TOKEN: envString(),
-  /** Requests per token per window; answered 429 with Retry-After beyond it. */
-  FLOWSCOPE_RATE_LIMIT_MAX: envInt(1200, 1, 1_000_000),
-  FLOWSCOPE_RATE_LIMIT_WINDOW_MS: envInt(60_000, 1000, 86_400_000),
-  /** How long GET /api/v1/debugging/health answers from its cache. */
-  FLOWSCOPE_QUERY_HEALTH_CACHE_MS: envInt(5000, 0, 3_600_000),
-  /** Hard maximum of `limit` on every list endpoint. */
-  FLOWSCOPE_QUERY_MAX_PAGE_SIZE: envInt(500, 1, 10_000),
-  FLOWSCOPE_QUERY_DEFAULT_PAGE_SIZE: envInt(50, 1, 10_000),
-  /** Spans returned for one workflow or trace; beyond it the answer says `truncated`. */
-  FLOWSCOPE_QUERY_MAX_SPANS: envInt(10_000, 1, 1_000_000),
-  /** Points per performance series ((to - from) / step). */
-  FLOWSCOPE_QUERY_MAX_POINTS: envInt(2000, 1, 100_000),
-  /** Traces one Jaeger search may return. */
-  FLOWSCOPE_JAEGER_MAX_TRACES: envInt(500, 1, 10_000),
-  /** Serve /docs without a token (the OpenAPI document reveals no data). */
-  FLOWSCOPE_QUERY_DOCS_PUBLIC: envBool(false),
-  /** A live-stream client whose unsent data exceeds this many bytes is disconnected. */
-  FLOWSCOPE_WS_MAX_BUFFER_BYTES: envInt(1_048_576, 1024, 1_073_741_824),
-  FLOWSCOPE_WS_MAX_CLIENTS: envInt(1000, 1, 1_000_000),
-  /** Prefix of every Redis key and channel this process uses (rate limits, live events). */
-  FLOWSCOPE_REDIS_PREFIX: envString('flowscope:'),
+  FLOWSCOPE_QUERY_PORT: envInt(8000, 0, 65535).describe('Query API port (REST, Jaeger API, live stream, /docs).'),
+  FLOWSCOPE_QUERY_HOST: envString('0.0.0.0').describe('Address the query API listens on.'),
+  WEBSOCKET_ENABLED: envBool(true).describe('Serve the live stream at /ws/debugging/.'),
+  FLOWSCOPE_ADMIN_TOKEN: envString().describe('An admin token to accept (created at first start when no such token exists).'),
+  FLOWSCOPE_RATE_LIMIT_MAX: envInt(1200, 1, 1_000_000).describe('Requests per token per window; answered 429 with Retry-After beyond it.'),
+  FLOWSCOPE_RATE_LIMIT_WINDOW_MS: envInt(60_000, 1000, 86_400_000).describe('Window of the per-token rate limit.'),
+  FLOWSCOPE_QUERY_HEALTH_CACHE_MS: envInt(5000, 0, 3_600_000).describe('How long GET /api/v1/debugging/health answers from its cache.'),
+  FLOWSCOPE_QUERY_MAX_PAGE_SIZE: envInt(500, 1, 10_000).describe('Hard maximum of `limit` on every list endpoint.'),
+  FLOWSCOPE_QUERY_DEFAULT_PAGE_SIZE: envInt(50, 1, 10_000).describe('Page size when a list request gives no limit.'),
+  FLOWSCOPE_QUERY_MAX_SPANS: envInt(10_000, 1, 1_000_000).describe('Spans returned for one workflow or trace; beyond it the answer says `truncated`.'),
+  FLOWSCOPE_QUERY_MAX_POINTS: envInt(2000, 1, 100_000).describe('Points per performance series ((to - from) / step).'),
+  FLOWSCOPE_JAEGER_MAX_TRACES: envInt(500, 1, 10_000).describe('Traces one Jaeger search may return.'),
+  FLOWSCOPE_QUERY_DOCS_PUBLIC: envBool(false).describe('Serve /docs without a token (the OpenAPI document reveals no data).'),
+  FLOWSCOPE_WS_MAX_BUFFER_BYTES: envInt(1_048_576, 1024, 1_073_741_824).describe('A live-stream client whose unsent data exceeds this many bytes is disconnected.'),
+  FLOWSCOPE_WS_MAX_CLIENTS: envInt(1000, 1, 1_000_000).describe('Most live-stream clients at once.'),
+  FLOWSCOPE_REDIS_PREFIX: envString('flowscope:').describe('Prefix of every Redis key and channel this process uses (rate limits, live events).'),
 };
 
 export type QueryApiConfig = z.output<z.ZodObject<typeof queryApiConfigShape>>;

@@ -5,12 +5,10 @@ import { migrate } from './migrate.ts';
 import { ensurePartitions } from './partitions.ts';
 
 export const storageConfigShape = {
-  DATABASE_URL: envUrl(),
-  /** Where embedded PGlite keeps its files when DATABASE_URL is unset. */
-  FLOWSCOPE_DATA_DIR: envString('.data/flowscope'),
-  FLOWSCOPE_DB_POOL_SIZE: envInt(10, 1, 1000),
-  /** Daily partitions created ahead of today. */
-  FLOWSCOPE_PARTITIONS_AHEAD_DAYS: envInt(3, 1, 365),
+  DATABASE_URL: envUrl().describe('PostgreSQL URL. Unset: embedded PGlite in FLOWSCOPE_DATA_DIR (all-in-one).'),
+  FLOWSCOPE_DATA_DIR: envString('.data/flowscope').describe('Where embedded PGlite keeps its files when DATABASE_URL is unset.'),
+  FLOWSCOPE_DB_POOL_SIZE: envInt(10, 1, 1000).describe('PostgreSQL connections per process.'),
+  FLOWSCOPE_PARTITIONS_AHEAD_DAYS: envInt(3, 1, 365).describe('Daily partitions created ahead of today.'),
 };
 
 export type StorageConfig = z.output<z.ZodObject<typeof storageConfigShape>>;
