@@ -4,7 +4,7 @@ import { parseConfig } from '@flowscope/common';
 import { openTestDatabase } from '@flowscope/storage/testing';
 import { buildCollector, collectorConfigShape, type Collector } from '@flowscope/collector';
 import { startAlerting, type AlertingHandle } from '../src/index.ts';
-import { cleanRedisPrefix, REDIS_URL, TestSmtp, testConfig, testLogger, uniquePrefix, waitFor } from './helpers.ts';
+import { cleanRedisPrefix, REDIS_URL, TestSmtp, testConfig, testLogger, uniquePrefix, waitFor, evaluationsPassed } from './helpers.ts';
 
 /**
  * End to end: slow database spans sent to the real collector become performance_snapshots
@@ -83,20 +83,7 @@ describe('collector span metrics → alert email', () => {
 
     // The breach continues through more evaluations: still one email.
     await send(dbSpans(30, 350, Date.now()));
-    await waitFor(
-      () =>
-        new Promise<boolean>((resolve) => {
-          let n = 0;
-          const on = () => {
-            if (++n >= 5) {
-              alerting!.events.off('evaluated', on);
-              resolve(true);
-            }
-          };
-          alerting!.events.on('evaluated', on);
-        }),
-      'five evaluations',
-    );
+    await waitFor(() => evaluationsPassed(alerting!, 5), 'five evaluations');
     expect(smtp.received).toHaveLength(1);
 
     // Ten minutes on, the checkout queries are fast again: one resolved email.

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { BUCKET_COUNT, bucketIndex, emptyBuckets, writeSnapshotDeltas, type Database, type SnapshotDelta } from '@flowscope/storage';
 import { alertingConfig, type AlertingConfig } from '../src/config.ts';
+import type { AlertingHandle } from '../src/index.ts';
 
 export const REDIS_URL = process.env.FLOWSCOPE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -182,4 +183,18 @@ export interface OutboxRow {
 export async function outbox(db: Database): Promise<OutboxRow[]> {
   const rows = await db.query<OutboxRow>('SELECT id, alert_id, subject, status, attempts, last_error, recipients FROM email_outbox ORDER BY id');
   return rows.map((r) => ({ ...r, id: Number(r.id), alert_id: r.alert_id === null ? null : Number(r.alert_id), attempts: Number(r.attempts) }));
+}
+
+/** Resolves after `n` further evaluations of the worker. */
+export function evaluationsPassed(alerting: AlertingHandle, n: number): Promise<true> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const on = () => {
+      if (++seen >= n) {
+        alerting.events.off('evaluated', on);
+        resolve(true);
+      }
+    };
+    alerting.events.on('evaluated', on);
+  });
 }

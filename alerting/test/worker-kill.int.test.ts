@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '@flowscope/storage/testing';
 import type { Database } from '@flowscope/storage';
 import { startAlerting, type AlertingHandle } from '../src/index.ts';
-import { cleanRedisPrefix, delta, outbox, REDIS_URL, TestSmtp, testConfig, testLogger, uniquePrefix, waitFor, writeDeltas } from './helpers.ts';
+import { cleanRedisPrefix, delta, outbox, REDIS_URL, TestSmtp, testConfig, testLogger, uniquePrefix, waitFor, writeDeltas, evaluationsPassed } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
@@ -83,20 +83,7 @@ describe('a worker killed mid-job', () => {
     // The killed attempt and the one that delivered (one more if the retry met the dead worker's row lock before PostgreSQL released it).
     expect(after[0]!.attempts).toBeGreaterThanOrEqual(2);
     // A few more evaluations and sweeps on the surviving worker: no second copy.
-    await waitFor(
-      () =>
-        new Promise<boolean>((resolve) => {
-          let n = 0;
-          const on = () => {
-            if (++n >= 5) {
-              alerting!.events.off('evaluated', on);
-              resolve(true);
-            }
-          };
-          alerting!.events.on('evaluated', on);
-        }),
-      'five evaluations',
-    );
+    await waitFor(() => evaluationsPassed(alerting!, 5), 'five evaluations');
     expect(smtp.received).toHaveLength(1);
   });
 });
