@@ -95,6 +95,7 @@ export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { fi
     await mailer.send({ to: row.recipients, subject: row.subject, text: row.body_text, html: row.body_html ?? undefined, messageId: messageIdOf(id) });
     // The duplicate window starts here: SMTP has accepted the message.
     await q.query(`UPDATE email_outbox SET status = 'sent', sent_at = now(), updated_at = now() WHERE id = $1`, [id]);
+    await setAlertNotification(q, row.alert_id, 'sent');
     return 'sent';
   };
   try {
@@ -108,7 +109,6 @@ export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { fi
           })
         : await send(db);
     if (outcome === 'sent') {
-      await setAlertNotification(db, row.alert_id, 'sent');
       log.info({ recipients: row.recipients.length, subject: row.subject }, 'alert email sent');
     }
     return outcome;
@@ -124,11 +124,14 @@ export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { fi
 }
 
 async function finish(db: Database, row: OutboxRow, status: 'pending' | 'failed' | 'unsent', error: string): Promise<void> {
-  await db.query(`UPDATE email_outbox SET status = $2, last_error = $3, updated_at = now() WHERE id = $1 AND status <> 'sent'`, [row.id, status, error]);
-  if (status !== 'pending') await setAlertNotification(db, row.alert_id, status);
+  // The outbox row and its alert's notification status change together (one transaction).
+  await db.transaction(async (tx) => {
+    await tx.query(`UPDATE email_outbox SET status = $2, last_error = $3, updated_at = now() WHERE id = $1 AND status <> 'sent'`, [row.id, status, error]);
+    if (status !== 'pending') await setAlertNotification(tx, row.alert_id, status);
+  });
 }
 
-async function setAlertNotification(db: Database, alertId: string | number | null, status: string): Promise<void> {
+async function setAlertNotification(db: Pick<Database, 'query'>, alertId: string | number | null, status: string): Promise<void> {
   if (alertId === null) return;
   await db.query('UPDATE alerts SET notification_status = $2 WHERE id = $1', [alertId, status]);
 }
