@@ -57,7 +57,7 @@ describe('consistent sampling', () => {
       `SELECT count(*)::int AS sessions, sum(span_count)::int AS spans, (count(*) FILTER (WHERE keep))::int AS stored FROM workflow_sessions`,
     );
     expect(s).toEqual({ sessions: TRACES, spans: TRACES * 3, stored: ka.size });
-  });
+  }, 240_000);
 });
 
 describe('interesting traces are kept whole', () => {
