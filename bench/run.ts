@@ -194,12 +194,33 @@ async function main() {
     });
     await collector.close();
 
+    // The ingest stages alone (decode → validate → redact → map → span metrics → sample), no storage:
+    // how far the collector's CPU work is from being the limit.
+    const { decodeExport } = await import('../collector/src/decode.ts');
+    const { validateExport } = await import('../collector/src/validate.ts');
+    const { Redactor } = await import('../collector/src/redact.ts');
+    const { mapExport } = await import('../collector/src/map.ts');
+    const { deriveSnapshotDeltas } = await import('../collector/src/spanmetrics.ts');
+    const { TailSampler } = await import('../collector/src/sampler.ts');
+    const redactor = new Redactor();
+    const sampler = new TailSampler({ rate: 1, rates: new Map(), criticalMs: () => 500, decisionWaitMs: 0, maxHeldSpans: 0, maxHeldBytes: 0 });
+    const stagesRate = await timeIt('collector stages only (no storage)', async () => {
+      for (const body of bodies) {
+        const { valid } = validateExport(decodeExport(body, 'protobuf'));
+        redactor.export(valid);
+        const mapped = mapExport(valid);
+        deriveSnapshotDeltas(mapped.spans);
+        sampler.sample(mapped.spans, mapped.errors);
+      }
+    });
+
     console.log('\nratios (higher is better):');
     console.log(`  writer / raw COPY            ${(writerRate / copyRate).toFixed(2)}`);
     console.log(`  writer / indexed raw COPY    ${(writerRate / copyIndexedRate).toFixed(2)}`);
     console.log(`  INSERT unnest / raw COPY     ${(insertRate / copyRate).toFixed(2)}`);
     console.log(`  re-delivery / raw COPY       ${(dupRate / copyRate).toFixed(2)}`);
     console.log(`  collector HTTP / writer      ${(ingestRate / writerRate).toFixed(2)}`);
+    console.log(`  stages (1 core) / writer     ${(stagesRate / writerRate).toFixed(2)}`);
   } finally {
     await sql.end();
     await db.close();
