@@ -91,11 +91,16 @@ export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { fi
     log.warn({ subject: row.subject }, 'alert email kept in the outbox as unsent: SMTP is not configured');
     return 'unsent';
   }
-  const send = async (q: Pick<Tx, 'query'>): Promise<DeliveryOutcome> => {
-    await mailer.send({ to: row.recipients, subject: row.subject, text: row.body_text, html: row.body_html ?? undefined, messageId: messageIdOf(id) });
-    // The duplicate window starts here: SMTP has accepted the message.
+  // The outbox row and its alert's notification status are recorded together.
+  const recordSent = async (q: Pick<Tx, 'query'>) => {
     await q.query(`UPDATE email_outbox SET status = 'sent', sent_at = now(), updated_at = now() WHERE id = $1`, [id]);
     await setAlertNotification(q, row.alert_id, 'sent');
+  };
+  const send = async (q?: Pick<Tx, 'query'>): Promise<DeliveryOutcome> => {
+    await mailer.send({ to: row.recipients, subject: row.subject, text: row.body_text, html: row.body_html ?? undefined, messageId: messageIdOf(id) });
+    // The duplicate window starts here: SMTP has accepted the message.
+    if (q) await recordSent(q);
+    else await db.transaction(recordSent); // PGlite: not holding its single connection during SMTP
     return 'sent';
   };
   try {
@@ -107,7 +112,7 @@ export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { fi
             if (locked[0].status === 'sent') return 'already_sent' as const;
             return send(tx);
           })
-        : await send(db);
+        : await send();
     if (outcome === 'sent') {
       log.info({ recipients: row.recipients.length, subject: row.subject }, 'alert email sent');
     }
