@@ -146,53 +146,58 @@ async function main() {
     const [copyRate, copyIndexedRate, insertRate, writerRate, dupRate] = rates as [number, number, number, number, number];
 
     // Ingest through the collector's HTTP pipeline (protobuf bodies of 1000 spans each).
-    const collector = buildCollector({ db, config: parseConfig(collectorConfigShape, { DEBUGGING_TRACE_SAMPLING_RATE: '1' }), logger: pino({ level: 'silent' }) });
     const { ExportTraceServiceRequest } = await import('../collector/src/otlp.ts');
-    const bodies = Array.from({ length: TOTAL / 1000 }, (_, b) => {
-      const spans = makeSpans(1000, 4000 + b);
-      return Buffer.from(
-        ExportTraceServiceRequest.encode(
-          ExportTraceServiceRequest.fromObject({
-            resourceSpans: [
-              {
-                resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bench-svc' } }] },
-                scopeSpans: [
-                  {
-                    spans: spans.map((s) => ({
-                      traceId: Buffer.from(s.traceId, 'hex'),
-                      spanId: Buffer.from(s.spanId, 'hex'),
-                      parentSpanId: s.parentSpanId ? Buffer.from(s.parentSpanId, 'hex') : undefined,
-                      name: s.name,
-                      kind: 2,
-                      startTimeUnixNano: s.startUnixNano.toString(),
-                      endTimeUnixNano: s.endUnixNano.toString(),
-                      attributes: [
-                        { key: 'workflow.type', value: { stringValue: 'checkout' } },
-                        { key: 'workflow.id', value: { stringValue: s.workflowId } },
-                        { key: 'db.system', value: { stringValue: 'postgresql' } },
-                      ],
-                    })),
-                  },
-                ],
-              },
-            ],
+    const makeBodies = (seed: number) =>
+      Array.from({ length: TOTAL / 1000 }, (_, b) => {
+        const spans = makeSpans(1000, seed + b);
+        return Buffer.from(
+          ExportTraceServiceRequest.encode(
+            ExportTraceServiceRequest.fromObject({
+              resourceSpans: [
+                {
+                  resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bench-svc' } }] },
+                  scopeSpans: [
+                    {
+                      spans: spans.map((s) => ({
+                        traceId: Buffer.from(s.traceId, 'hex'),
+                        spanId: Buffer.from(s.spanId, 'hex'),
+                        parentSpanId: s.parentSpanId ? Buffer.from(s.parentSpanId, 'hex') : undefined,
+                        name: s.name,
+                        kind: 2,
+                        startTimeUnixNano: s.startUnixNano.toString(),
+                        endTimeUnixNano: s.endUnixNano.toString(),
+                        attributes: [
+                          { key: 'workflow.type', value: { stringValue: 'checkout' } },
+                          { key: 'workflow.id', value: { stringValue: s.workflowId } },
+                          { key: 'db.system', value: { stringValue: 'postgresql' } },
+                        ],
+                      })),
+                    },
+                  ],
+                },
+              ],
+            }),
+          ).finish(),
+        );
+      });
+    const ingest = (label: string, rate: string, bodies: Buffer[]) =>
+      timeIt(label, async () => {
+        const collector = buildCollector({ db, config: parseConfig(collectorConfigShape, { DEBUGGING_TRACE_SAMPLING_RATE: rate, FLOWSCOPE_SAMPLING_DECISION_WAIT_MS: '0' }), logger: pino({ level: 'silent' }) });
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 8 }, async () => {
+            while (next < bodies.length) {
+              const body = bodies[next++]!;
+              const res = await collector.app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: body });
+              if (res.statusCode !== 200) throw new Error(`ingest answered ${res.statusCode}: ${res.body}`);
+            }
           }),
-        ).finish(),
-      );
-    });
-    const ingestRate = await timeIt('collector: HTTP protobuf, 8 concurrent', async () => {
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 8 }, async () => {
-          while (next < bodies.length) {
-            const body = bodies[next++]!;
-            const res = await collector.app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: body });
-            if (res.statusCode !== 200) throw new Error(`ingest answered ${res.statusCode}: ${res.body}`);
-          }
-        }),
-      );
-    });
-    await collector.close();
+        );
+        await collector.close();
+      });
+    const bodies = makeBodies(4000);
+    const ingestRate = await ingest('collector: HTTP protobuf, 8 concurrent, keep all', '1', bodies);
+    const sampledRate = await ingest('collector: same at sampling rate 0.1', '0.1', makeBodies(7000));
 
     // The ingest stages alone (decode → validate → redact → map → span metrics → sample), no storage:
     // how far the collector's CPU work is from being the limit.
@@ -220,6 +225,7 @@ async function main() {
     console.log(`  INSERT unnest / raw COPY     ${(insertRate / copyRate).toFixed(2)}`);
     console.log(`  re-delivery / raw COPY       ${(dupRate / copyRate).toFixed(2)}`);
     console.log(`  collector HTTP / writer      ${(ingestRate / writerRate).toFixed(2)}`);
+    console.log(`  collector at 0.1 / writer    ${(sampledRate / writerRate).toFixed(2)}`);
     console.log(`  stages (1 core) / writer     ${(stagesRate / writerRate).toFixed(2)}`);
   } finally {
     await sql.end();

@@ -1,4 +1,4 @@
-import { copyLine, nanosToIso } from './copy.ts';
+import { copyLine, nanosToIso, type CopyValue } from './copy.ts';
 import type { Database, Tx } from './driver.ts';
 import type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';
 
@@ -198,8 +198,8 @@ WITH ins AS (
   ON CONFLICT DO NOTHING
   RETURNING workflow_id, workflow_type, user_id, trace_id, start_time, end_time, is_error, parent_span_id IS NULL AS is_root
 ), obs AS (
-  INSERT INTO fs_staging_observations (workflow_id, workflow_type, user_id, trace_id, start_time, end_time, is_error, is_root, kept)
-  SELECT workflow_id, workflow_type, user_id, trace_id, start_time, end_time, is_error, is_root, true FROM ins
+  INSERT INTO fs_staging_observations (workflow_id, workflow_type, user_id, trace_id, start_time, end_time, span_count, error_count, root_ok, kept)
+  SELECT workflow_id, workflow_type, user_id, trace_id, start_time, end_time, 1, is_error::int, is_root AND NOT is_error, true FROM ins
   RETURNING 1
 )
 SELECT count(*)::integer AS inserted FROM obs`;
@@ -218,24 +218,101 @@ WITH ins AS (
 )
 SELECT (SELECT count(*) FROM ins)::integer AS inserted`;
 
-const OBSERVATION_COLUMNS = ['workflow_id', 'workflow_type', 'user_id', 'trace_id', 'start_time', 'end_time', 'is_error', 'is_root', 'kept'] as const;
+const OBSERVATION_COLUMNS = [
+  'workflow_id',
+  'workflow_type',
+  'user_id',
+  'trace_id',
+  'start_time',
+  'end_time',
+  'span_count',
+  'error_count',
+  'root_ok',
+  'kept',
+] as const;
 
-const observationValues = (o: SpanObservation) => [
-  o.workflowId,
-  o.workflowType,
-  o.userId,
-  o.traceId,
-  nanosToIso(o.startUnixNano),
-  nanosToIso(o.endUnixNano),
-  o.isError,
-  o.isRoot,
-  o.kept,
-];
+interface WorkflowObservations {
+  workflowId: string;
+  workflowType: string;
+  typeStart: bigint;
+  userId: string | null;
+  userStart: bigint;
+  traceId: string;
+  traceStart: bigint;
+  start: bigint;
+  end: bigint;
+  spans: number;
+  errors: number;
+  rootOk: boolean;
+  kept: boolean;
+}
+
+/**
+ * One row per workflow instead of one per span: the same aggregation the session upsert does
+ * (earliest known type, earliest user, earliest trace, first start, last end), done before the
+ * COPY so a request of N spans over W workflows loads W rows.
+ */
+function aggregateObservations(observations: readonly SpanObservation[]): CopyValue[][] {
+  const byWorkflow = new Map<string, WorkflowObservations>();
+  for (const o of observations) {
+    let w = byWorkflow.get(o.workflowId);
+    if (!w) {
+      w = {
+        workflowId: o.workflowId,
+        workflowType: o.workflowType,
+        typeStart: o.startUnixNano,
+        userId: o.userId,
+        userStart: o.startUnixNano,
+        traceId: o.traceId,
+        traceStart: o.startUnixNano,
+        start: o.startUnixNano,
+        end: o.endUnixNano,
+        spans: 0,
+        errors: 0,
+        rootOk: false,
+        kept: false,
+      };
+      byWorkflow.set(o.workflowId, w);
+    }
+    const known = o.workflowType !== 'unknown';
+    const haveKnown = w.workflowType !== 'unknown';
+    if ((known && !haveKnown) || (known === haveKnown && o.startUnixNano < w.typeStart)) {
+      w.workflowType = o.workflowType;
+      w.typeStart = o.startUnixNano;
+    }
+    if (o.userId !== null && (w.userId === null || o.startUnixNano < w.userStart)) {
+      w.userId = o.userId;
+      w.userStart = o.startUnixNano;
+    }
+    if (o.startUnixNano < w.traceStart) {
+      w.traceId = o.traceId;
+      w.traceStart = o.startUnixNano;
+    }
+    if (o.startUnixNano < w.start) w.start = o.startUnixNano;
+    if (o.endUnixNano > w.end) w.end = o.endUnixNano;
+    w.spans++;
+    if (o.isError) w.errors++;
+    if (o.isRoot && !o.isError) w.rootOk = true;
+    if (o.kept) w.kept = true;
+  }
+  return [...byWorkflow.values()].map((w) => [
+    w.workflowId,
+    w.workflowType,
+    w.userId,
+    w.traceId,
+    nanosToIso(w.start),
+    nanosToIso(w.end),
+    w.spans,
+    w.errors,
+    w.rootOk,
+    w.kept,
+  ]);
+}
 
 const OBSERVATION_DDL = `
   CREATE TEMP TABLE IF NOT EXISTS fs_staging_observations (
     workflow_id text, workflow_type text, user_id text, trace_id text, start_time timestamptz,
-    end_time timestamptz, is_error boolean, is_root boolean, kept boolean
+    end_time timestamptz, span_count integer, error_count integer, root_ok boolean, kept boolean
   ) ON COMMIT DELETE ROWS`;
 
 // Sessions from the observations staged in this transaction; returns the sessions created or
@@ -248,9 +325,9 @@ WITH agg AS (
          (array_agg(trace_id ORDER BY start_time))[1] AS first_trace_id,
          min(start_time) AS started_at,
          max(end_time) AS ended_at,
-         count(*)::integer AS span_count,
-         (count(*) FILTER (WHERE is_error))::integer AS error_count,
-         coalesce(bool_or(is_root AND NOT is_error), false) AS root_ok,
+         sum(span_count)::integer AS span_count,
+         sum(error_count)::integer AS error_count,
+         coalesce(bool_or(root_ok), false) AS root_ok,
          bool_or(kept) AS keep
     FROM fs_staging_observations
    GROUP BY workflow_id
@@ -307,7 +384,7 @@ export async function writeSpanBatch(tx: Tx, batch: SpanBatch): Promise<WriteRes
   let transitions: SessionTransition[] | undefined;
   if (given && given.length > 0) {
     // Sessions first, so the keep update below finds rows of brand-new workflows.
-    const rows = given.map(observationValues);
+    const rows = aggregateObservations(given);
     await tx.copyIn('fs_staging_observations', OBSERVATION_COLUMNS, rows.map(copyLine), () =>
       rows.map((r) => toObject(OBSERVATION_COLUMNS, r)),
     );

@@ -243,6 +243,50 @@ describe.each<Driver>(['postgres', 'pglite'])('performance snapshots on %s', (dr
 });
 
 describe.each<Driver>(['postgres', 'pglite'])('sampling support on %s', (driver) => {
+  it('a workflow’s observations aggregate to its earliest known type, earliest user, first trace, span and error counts', async () => {
+    const { db, dispose } = await openTestDatabase(driver);
+    try {
+      const o = (ms: number, over: Record<string, unknown>) => ({
+        workflowId: 'wf-agg',
+        workflowType: 'unknown',
+        userId: null,
+        traceId: 'f'.repeat(32),
+        startUnixNano: BigInt(ms) * 1_000_000n,
+        endUnixNano: BigInt(ms + 10) * 1_000_000n,
+        isError: false,
+        isRoot: false,
+        kept: false,
+        ...over,
+      });
+      const t0 = Date.now() - 60_000;
+      await writeSpans(db, {
+        spans: [],
+        errors: [],
+        observations: [
+          o(t0 + 30, { workflowType: 'search', userId: 'late-user', traceId: 'b'.repeat(32) }),
+          o(t0, { traceId: 'a'.repeat(32) }),
+          o(t0 + 10, { workflowType: 'checkout', isError: true }),
+          o(t0 + 20, { userId: 'early-user', isRoot: true, kept: true }),
+        ],
+      });
+      const [s] = await db.query<Record<string, unknown>>(
+        `SELECT workflow_type, user_id, first_trace_id, span_count, error_count, status, keep, duration_ms FROM workflow_sessions WHERE workflow_id = 'wf-agg'`,
+      );
+      expect(s).toMatchObject({
+        workflow_type: 'checkout',
+        user_id: 'early-user',
+        first_trace_id: 'a'.repeat(32),
+        span_count: 4,
+        error_count: 1,
+        status: 'failed',
+        keep: true,
+      });
+      expect(Number(s!.duration_ms)).toBeCloseTo(40, 3);
+    } finally {
+      await dispose();
+    }
+  });
+
   it('sessions count observations (kept or not), receipts say which requests are new, timeouts mark stale workflows', async () => {
     const { db, dispose } = await openTestDatabase(driver);
     try {
