@@ -5,7 +5,7 @@
  */
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
-import { createLogger, eventsChannel, loadConfigOrExit, loggingConfigShape, RedisEventBus, registerOpsRoutes } from '@flowscope/common';
+import { createLogger, eventsChannel, loadConfigOrExit, loggingConfigShape, RedisEventBus, registerOpsRoutes, runMain, stopOnSignals } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { alertingConfigShape } from './config.ts';
 import { startAlerting } from './index.ts';
@@ -30,32 +30,13 @@ async function main(): Promise<void> {
     logger.info({ port: config.FLOWSCOPE_ALERTING_METRICS_PORT }, 'serving /health, /ready and /metrics');
   }
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown did not finish in 30 s, exiting');
-      process.exit(1);
-    }, 30_000);
-    force.unref();
-    try {
-      await app?.close();
-      await alerting.close();
-      await liveEvents?.close();
-      redis?.disconnect();
-      await db.close();
-    } finally {
-      clearTimeout(force);
-    }
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  stopOnSignals(logger, async () => {
+    await app?.close();
+    await alerting.close();
+    await liveEvents?.close();
+    redis?.disconnect();
+    await db.close();
+  });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`flowscope alerting failed to start: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runMain('flowscope alerting', main);

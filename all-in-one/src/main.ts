@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { createLogger, loadConfigOrExit, loggingConfigShape } from '@flowscope/common';
+import { createLogger, loadConfigOrExit, loggingConfigShape, runMain, stopOnSignals } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { buildCollector, collectorConfigShape } from '@flowscope/collector';
 import { eventsChannel, LocalEventBus, RedisEventBus } from '@flowscope/common';
@@ -55,25 +55,13 @@ async function main(): Promise<void> {
     `flowscope is up; point OTEL_EXPORTER_OTLP_ENDPOINT at http://localhost:${config.FLOWSCOPE_COLLECTOR_PORT}`,
   );
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: no new requests, flushing, finishing jobs');
-    const force = setTimeout(() => process.exit(1), 20_000);
-    force.unref();
+  stopOnSignals(logger, async () => {
     await Promise.allSettled([collector.close(), queryApi.close()]);
     await alerting.close();
     await events.close();
     redis?.disconnect();
     await db.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`flowscope failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runMain('flowscope', main);

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { createLogger, loadConfigOrExit, eventsChannel, loggingConfigShape, RedisEventBus } from '@flowscope/common';
+import { createLogger, eventsChannel, loadConfigOrExit, loggingConfigShape, RedisEventBus, runMain, stopOnSignals } from '@flowscope/common';
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { buildCollector } from './app.ts';
 import { collectorConfigShape } from './config.ts';
@@ -21,22 +21,12 @@ async function main(): Promise<void> {
   logger.info({ grpcPort }, 'OTLP/gRPC receiver listening');
   logger.info({ port: typeof address === 'object' && address ? address.port : config.FLOWSCOPE_COLLECTOR_PORT }, 'collector listening');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: no new requests, flushing the writer');
+  stopOnSignals(logger, async () => {
     await collector.close();
     await events?.close();
     redis?.disconnect();
     await db.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`flowscope collector failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runMain('flowscope collector', main);

@@ -75,6 +75,10 @@ export class TraceWorkflowCache {
    * Before mapping a request: asks the other replicas about traces whose spans here carry no
    * workflow id and that this replica has not seen.
    */
+  get shares(): boolean {
+    return this.shared !== undefined;
+  }
+
   async prefetch(traceIds: readonly string[]): Promise<void> {
     if (!this.shared) return;
     const unknown = traceIds.filter((t) => !this.map.get(t)?.id);

@@ -72,7 +72,8 @@ export class ExportPipeline {
       log.warn({ rejected, problems: message }, 'rejected invalid spans');
     }
     metrics.redacted.inc(this.deps.redactor.export(valid));
-    await this.deps.traceCache?.prefetch(tracesWithoutWorkflowId(valid));
+    // Only with replicas sharing Redis: ask them about traces this request cannot place.
+    if (this.deps.traceCache?.shares) await this.deps.traceCache.prefetch(tracesWithoutWorkflowId(valid));
     const mapped = mapExport(valid, this.deps.traceCache);
     this.deps.traceCache?.share();
     const outcome: ExportOutcome = {

@@ -3,3 +3,4 @@ export * from './logger.ts';
 export * from './errors.ts';
 export * from './ops.ts';
 export * from './events.ts';
+export * from './process.ts';
