@@ -58,8 +58,9 @@ export async function newPage(b: Browser, name: string): Promise<Page & { proble
 export async function expectAccessible(page: Page, label: string): Promise<void> {
   await page.evaluate(axe.source);
   const violations = await page.evaluate(async () => {
-    const w = window as unknown as { axe: typeof axe };
-    const r = await w.axe.run(document, { resultTypes: ['violations'] });
+    // runs in the page (the test's tsconfig has no DOM types)
+    const w = globalThis as unknown as { axe: typeof axe; document: Parameters<typeof axe.run>[0] };
+    const r = await w.axe.run(w.document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
   });
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');

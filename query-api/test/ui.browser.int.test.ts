@@ -117,7 +117,7 @@ describe('the browser UI', () => {
     expect(await page.getByText('viewer-test').isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to flowscope' }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length)).toBe(0);
     expect(page.problems).toEqual([]);
     await page.close();
   });
