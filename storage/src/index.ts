@@ -9,3 +9,4 @@ export type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';
 export * from './histogram.ts';
 export * from './snapshots.ts';
 export * from './errors.ts';
+export * from './gauges.ts';
