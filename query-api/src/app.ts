@@ -12,7 +12,7 @@ import { unresolvedErrorCounts, type Database } from '@flowscope/storage';
 import type { QueryApiConfig } from './config.ts';
 import { LocalEventBus, RedisEventBus, eventsChannel, parseLiveEvent, type EventBus } from './events.ts';
 import { authenticate, type Principal, type Role } from './tokens.ts';
-import { forbidden, unauthorized } from './http.ts';
+import { forbidden, fromStorageError, unauthorized } from './http.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 import { errorRoutes } from './routes/errors.ts';
 import { performanceRoutes } from './routes/performance.ts';
@@ -129,7 +129,8 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
     deps.onRoute?.(route);
   });
 
-  app.setErrorHandler((err: FastifyError | FlowscopeError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError | FlowscopeError, req, reply) => {
+    const err = fromStorageError(thrown, config.FLOWSCOPE_RETRY_AFTER_SECONDS);
     let status: number;
     let code: string;
     let message: string;
