@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { FlowscopeError } from '@flowscope/common';
 import type { Database } from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
-import { Where, badRequest, notFound } from '../http.ts';
+import { Where, badRequest, fromStorageError, notFound } from '../http.ts';
 import { SPAN_COLUMNS, type SpanRow } from './workflows.ts';
 
 /**
@@ -224,7 +224,8 @@ function parseTags(q: SearchQuery): [string, string][] {
 
 export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
   // Errors in Jaeger's envelope: {data: null, errors: [{code, msg}]}.
-  app.setErrorHandler((err: FastifyError | FlowscopeError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError | FlowscopeError, req, reply) => {
+    const err = fromStorageError(thrown, config.FLOWSCOPE_RETRY_AFTER_SECONDS);
     const status =
       err instanceof FlowscopeError ? err.statusCode : err.validation ? 400 : (err.statusCode ?? 500) >= 400 ? (err.statusCode ?? 500) : 500;
     if (status >= 500) req.log.error({ err }, 'jaeger api request failed');

@@ -9,6 +9,16 @@ import {
 
 export const WORKFLOW_STATUSES = ['in_progress', 'completed', 'failed', 'timed_out'] as const;
 
+/** `sort` of the workflow list: a column, descending with a leading `-`; ties by start time then id. */
+const WORKFLOW_SORTS: Record<string, string> = {
+  '-started_at': 'started_at DESC',
+  started_at: 'started_at ASC',
+  '-duration_ms': 'duration_ms DESC NULLS LAST, started_at DESC',
+  duration_ms: 'duration_ms ASC NULLS LAST, started_at DESC',
+  '-error_count': 'error_count DESC, started_at DESC',
+  '-span_count': 'span_count DESC, started_at DESC',
+};
+
 const WORKFLOW_COLUMNS = `workflow_id, workflow_type, status, user_id, first_trace_id,
   ${iso('started_at')} AS started_at, ${iso('ended_at')} AS ended_at, duration_ms, span_count, error_count, keep AS stored`;
 
@@ -22,6 +32,8 @@ export const spanSchema = obj({
   name: str, kind: int, status_code: int, status_message: nstr, is_error: bool, start_time: str, end_time: str,
   duration_ms: num, self_ms: num, user_id: nstr, attributes: { type: 'object', additionalProperties: true },
   events: { type: 'array', items: { type: 'object', additionalProperties: true } },
+  scope_name: nstr, resource: { type: 'object', additionalProperties: true },
+  links: { type: 'array', items: { type: 'object', additionalProperties: true } },
   children: { type: 'array', items: { type: 'object', additionalProperties: true } },
 });
 
@@ -70,7 +82,7 @@ export async function spanAnalysis(db: Database, where: Where, maxSpans: number)
   }
   const roots = buildTree(rows);
   const shape = (n: SpanNode<SpanRow>): Record<string, unknown> => {
-    const { start_us: _s, end_us: _e, resource: _r, links: _l, scope_name: _sc, ...span } = n.span;
+    const { start_us: _s, end_us: _e, ...span } = n.span;
     return { ...span, self_ms: n.self_us / 1000, children: n.children.map(shape) };
   };
   let count = 0;
@@ -119,6 +131,7 @@ interface ListQuery extends Page {
   min_duration_ms?: number;
   max_duration_ms?: number;
   has_errors?: boolean;
+  sort?: string;
 }
 
 export function workflowRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
@@ -140,6 +153,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
             min_duration_ms: { type: 'number', minimum: 0, maximum: 1e12 },
             max_duration_ms: { type: 'number', minimum: 0, maximum: 1e12 },
             has_errors: { type: 'boolean' },
+            sort: { type: 'string', enum: Object.keys(WORKFLOW_SORTS), default: '-started_at', description: 'order; `-` for descending' },
             ...pageQuery(config),
           },
         },
@@ -164,7 +178,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
       const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_sessions ${w}`, w.params);
       const data = await db.query(
         `SELECT ${WORKFLOW_COLUMNS} FROM workflow_sessions ${w}
-          ORDER BY started_at DESC, workflow_id LIMIT ${w.param(q.limit)} OFFSET ${w.param(q.offset)}`,
+          ORDER BY ${WORKFLOW_SORTS[q.sort ?? '-started_at'] ?? 'started_at DESC'}, workflow_id LIMIT ${w.param(q.limit)} OFFSET ${w.param(q.offset)}`,
         w.params,
       );
       return { data, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
