@@ -8,11 +8,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { FlowscopeError, registerOpsRoutes, type ReadinessCheck } from '@flowscope/common';
-import type { Database } from '@flowscope/storage';
+import { unresolvedErrorCounts, type Database } from '@flowscope/storage';
 import type { QueryApiConfig } from './config.ts';
 import { LocalEventBus, RedisEventBus, eventsChannel, parseLiveEvent, type EventBus } from './events.ts';
 import { authenticate, type Principal, type Role } from './tokens.ts';
-import { forbidden, unauthorized } from './http.ts';
+import { forbidden, fromStorageError, unauthorized } from './http.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 import { errorRoutes } from './routes/errors.ts';
 import { performanceRoutes } from './routes/performance.ts';
@@ -100,6 +100,7 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
       sent: new Counter({ name: 'flowscope_query_ws_messages_sent_total', help: 'Messages sent to live stream clients', registers: [registry] }),
     },
   };
+  unresolvedErrorsGauge(registry, db, config.FLOWSCOPE_QUERY_HEALTH_CACHE_MS);
 
   const ownBus = !deps.events;
   const bus: EventBus =
@@ -124,7 +125,8 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
     deps.onRoute?.(route);
   });
 
-  app.setErrorHandler((err: FastifyError | FlowscopeError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError | FlowscopeError, req, reply) => {
+    const err = fromStorageError(thrown, config.FLOWSCOPE_RETRY_AFTER_SECONDS);
     let status: number;
     let code: string;
     let message: string;
@@ -276,4 +278,31 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
     if (ownBus) await bus.close();
   });
   return app;
+}
+
+/**
+ * `flowscope_errors_unresolved{layer, severity, error_type}`: unresolved errors in the database
+ * (the errors dashboard draws them over time). Every replica reports the same numbers (take the
+ * max across instances); at most 100 groups, refreshed at most every `cacheMs`.
+ */
+function unresolvedErrorsGauge(registry: Registry, db: Database, cacheMs: number): void {
+  if (registry.getSingleMetric('flowscope_errors_unresolved')) return;
+  let cached: { at: number; rows: Awaited<ReturnType<typeof unresolvedErrorCounts>> } | undefined;
+  new Gauge({
+    name: 'flowscope_errors_unresolved',
+    help: 'Unresolved errors by layer, severity and error type (from the database, the same on every replica)',
+    labelNames: ['layer', 'severity', 'error_type'],
+    registers: [registry],
+    async collect() {
+      if (!cached || Date.now() - cached.at > cacheMs) {
+        try {
+          cached = { at: Date.now(), rows: await unresolvedErrorCounts(db, 100) };
+        } catch {
+          return; // storage down: keep the last values rather than fail the scrape
+        }
+      }
+      this.reset();
+      for (const r of cached.rows) this.set({ layer: r.layer, severity: r.severity, error_type: r.error_type }, r.count);
+    },
+  });
 }

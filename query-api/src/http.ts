@@ -1,4 +1,5 @@
 import { FlowscopeError } from '@flowscope/common';
+import { classifyDbError, storageErrorFor } from '@flowscope/storage';
 import type { QueryApiConfig } from './config.ts';
 
 export const badRequest = (message: string) => new FlowscopeError('FS_BAD_REQUEST', 400, message);
@@ -73,3 +74,14 @@ export const int = { type: 'integer' } as const;
 export const bool = { type: 'boolean' } as const;
 
 export const commonResponses = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 429: errorResponse };
+
+/**
+ * A database error thrown by a route as the catalog's error (storage unavailable → 503 with
+ * Retry-After, refused data → 400); anything else is returned unchanged.
+ */
+export function fromStorageError<E>(err: E, retryAfterSeconds: number): E | FlowscopeError {
+  if (err instanceof FlowscopeError) return err;
+  if ((err as { validation?: unknown }).validation !== undefined) return err;
+  const cls = classifyDbError(err);
+  return cls === 'internal' ? err : storageErrorFor(err, retryAfterSeconds);
+}

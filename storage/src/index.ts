@@ -17,3 +17,5 @@ export * from './readers/outbox.ts';
 export * from './readers/snapshots.ts';
 export * from './readers/tokens.ts';
 export * from './readers/health.ts';
+export * from './errors.ts';
+export * from './gauges.ts';

@@ -4,7 +4,7 @@ import {
   findTraceIds, listOperations, listServices, serviceDependencies, spansOfTraces, type Database, type SpanRow, type TagMatch,
 } from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
-import { badRequest, notFound } from '../http.ts';
+import { badRequest, fromStorageError, notFound } from '../http.ts';
 
 /**
  * A Jaeger-compatible query API (the HTTP JSON API of jaeger-query, `model/json`), so that
@@ -222,7 +222,8 @@ function parseTags(q: SearchQuery): [string, string][] {
 
 export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
   // Errors in Jaeger's envelope: {data: null, errors: [{code, msg}]}.
-  app.setErrorHandler((err: FastifyError | FlowscopeError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError | FlowscopeError, req, reply) => {
+    const err = fromStorageError(thrown, config.FLOWSCOPE_RETRY_AFTER_SECONDS);
     const status =
       err instanceof FlowscopeError ? err.statusCode : err.validation ? 400 : (err.statusCode ?? 500) >= 400 ? (err.statusCode ?? 500) : 500;
     if (status >= 500) req.log.error({ err }, 'jaeger api request failed');
