@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import {
-  WORKFLOW_STATUSES, errorsOfWorkflow, getWorkflow, listWorkflows, spansOf, workflowIdsOfTrace, type Database, type SpanList, type SpanRow,
+  WORKFLOW_SORTS, WORKFLOW_STATUSES, errorsOfWorkflow, getWorkflow, listWorkflows, spansOf, workflowIdsOfTrace, type Database, type SpanList, type SpanRow,
 } from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
 import { buildTree, criticalPath, layerBreakdown, walk, type SpanNode } from '../analysis.ts';
@@ -18,6 +18,8 @@ export const spanSchema = obj({
   name: str, kind: int, status_code: int, status_message: nstr, is_error: bool, start_time: str, end_time: str,
   duration_ms: num, self_ms: num, user_id: nstr, attributes: { type: 'object', additionalProperties: true },
   events: { type: 'array', items: { type: 'object', additionalProperties: true } },
+  scope_name: nstr, resource: { type: 'object', additionalProperties: true },
+  links: { type: 'array', items: { type: 'object', additionalProperties: true } },
   children: { type: 'array', items: { type: 'object', additionalProperties: true } },
 });
 
@@ -25,7 +27,7 @@ export const spanSchema = obj({
 export function spanAnalysis({ spans: rows, truncated }: SpanList) {
   const roots = buildTree(rows);
   const shape = (n: SpanNode<SpanRow>): Record<string, unknown> => {
-    const { start_us: _s, end_us: _e, resource: _r, links: _l, scope_name: _sc, ...span } = n.span;
+    const { start_us: _s, end_us: _e, ...span } = n.span;
     return { ...span, self_ms: n.self_us / 1000, children: n.children.map(shape) };
   };
   let count = 0;
@@ -74,6 +76,7 @@ interface ListQuery extends Page {
   min_duration_ms?: number;
   max_duration_ms?: number;
   has_errors?: boolean;
+  sort?: string;
 }
 
 export function workflowRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
@@ -95,6 +98,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
             min_duration_ms: { type: 'number', minimum: 0, maximum: 1e12 },
             max_duration_ms: { type: 'number', minimum: 0, maximum: 1e12 },
             has_errors: { type: 'boolean' },
+            sort: { type: 'string', enum: Object.keys(WORKFLOW_SORTS), default: '-started_at', description: 'order; `-` for descending' },
             ...pageQuery(config),
           },
         },
@@ -117,6 +121,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
           hasErrors: q.has_errors,
         },
         q,
+        q.sort,
       );
       return { ...page, limit: q.limit, offset: q.offset };
     },

@@ -4,7 +4,7 @@ import { Where, iso, isoOrUndefined, pageOf, type Page, type Paged, type Queryab
 /**
  * Workflow reader (workflow_sessions). Contract:
  * - rows are `WorkflowRow`: times as ISO-8601 UTC with microseconds, `stored` = the session's keep flag;
- * - lists are newest first (started_at DESC, then workflow_id), filters combine with AND,
+ * - lists are newest first unless another WORKFLOW_SORTS order is asked for (ties by workflow_id), filters combine with AND,
  *   `from` is inclusive and `to` exclusive on started_at, durations inclusive on both ends;
  * - a missing workflow is `undefined`, never an error.
  */
@@ -28,6 +28,16 @@ export interface WorkflowRow {
 const WORKFLOW_COLUMNS = `workflow_id, workflow_type, status, user_id, first_trace_id,
   ${iso('started_at')} AS started_at, ${iso('ended_at')} AS ended_at, duration_ms, span_count, error_count, keep AS stored`;
 
+/** Orders of the workflow list: a column, descending with a leading `-`; ties by start time then id. */
+export const WORKFLOW_SORTS: Record<string, string> = {
+  '-started_at': 'started_at DESC',
+  started_at: 'started_at ASC',
+  '-duration_ms': 'duration_ms DESC NULLS LAST, started_at DESC',
+  duration_ms: 'duration_ms ASC NULLS LAST, started_at DESC',
+  '-error_count': 'error_count DESC, started_at DESC',
+  '-span_count': 'span_count DESC, started_at DESC',
+};
+
 export interface WorkflowFilter {
   workflowType?: string | undefined;
   status?: WorkflowStatus | undefined;
@@ -41,8 +51,8 @@ export interface WorkflowFilter {
   hasErrors?: boolean | undefined;
 }
 
-/** A page of workflows matching `f`, newest first, with the total count. */
-export function listWorkflows(db: Queryable, f: WorkflowFilter, page: Page): Promise<Paged<WorkflowRow>> {
+/** A page of workflows matching `f` in the order `sort` (a WORKFLOW_SORTS key; default newest first), with the total count. */
+export function listWorkflows(db: Queryable, f: WorkflowFilter, page: Page, sort = '-started_at'): Promise<Paged<WorkflowRow>> {
   const w = new Where()
     .add('workflow_type = ?', f.workflowType)
     .add('status = ?', f.status)
@@ -53,7 +63,7 @@ export function listWorkflows(db: Queryable, f: WorkflowFilter, page: Page): Pro
     .add('duration_ms <= ?::float8', f.maxDurationMs);
   if (f.hasErrors === true) w.add('error_count > 0');
   if (f.hasErrors === false) w.add('error_count = 0');
-  return pageOf<WorkflowRow>(db, { from: 'workflow_sessions', columns: WORKFLOW_COLUMNS, orderBy: 'started_at DESC, workflow_id' }, w, page);
+  return pageOf<WorkflowRow>(db, { from: 'workflow_sessions', columns: WORKFLOW_COLUMNS, orderBy: `${WORKFLOW_SORTS[sort] ?? 'started_at DESC'}, workflow_id` }, w, page);
 }
 
 /** One workflow by id, or undefined. */
