@@ -6,7 +6,10 @@ import { SignIn } from './pages/SignIn.tsx';
 import { Workflows } from './pages/Workflows.tsx';
 import { WorkflowPage } from './pages/Workflow.tsx';
 import { NotFound } from './pages/NotFound.tsx';
-import { Pending } from './pages/Pending.tsx';
+import { Errors } from './pages/Errors.tsx';
+import { Alerts, AlertPage } from './pages/Alerts.tsx';
+import { System } from './pages/System.tsx';
+import { Performance } from './pages/Performance.tsx';
 
 const NAV = [
   { href: '/workflows', label: 'Workflows', match: ['workflows', 'workflow', 'trace', 'home'] },
@@ -67,11 +70,19 @@ export function App() {
       page = <WorkflowPage key={loc.match?.params.id} id={loc.match?.params.id ?? ''} kind="trace" />;
       break;
     case 'errors':
+      page = <Errors />;
+      break;
     case 'performance':
+      page = <Performance />;
+      break;
     case 'alerts':
+      page = <Alerts />;
+      break;
     case 'alert':
+      page = <AlertPage key={loc.match?.params.id} id={loc.match?.params.id ?? ''} />;
+      break;
     case 'system':
-      page = <Pending name={route} />;
+      page = <System />;
       break;
     default:
       page = <NotFound />;

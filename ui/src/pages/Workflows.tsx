@@ -1,4 +1,5 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { connectLive, type LiveState } from '../live.ts';
 import { useApi, useTitle } from '../hooks.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { ErrorBox, Loading, StatusBadge } from '../components.tsx';
@@ -23,6 +24,45 @@ export function Workflows() {
   const [now, setNow] = useState(() => Date.now());
   const list = useApi<Page<Workflow>>('workflows', filtersToApi(filters, PAGE_SIZE, now));
   const [search, setSearch] = useState('');
+  const [paused, setPaused] = useState(false);
+  const [liveState, setLiveState] = useState<LiveState>('connecting');
+  const [pending, setPending] = useState(0);
+  const pausedRef = useRef(paused);
+  pausedRef.current = paused;
+  const reloadRef = useRef(list.reload);
+  reloadRef.current = list.reload;
+
+  // new and failed workflows appear as they happen: each event refreshes the list (at most once a second)
+  useEffect(() => {
+    let due: ReturnType<typeof setTimeout> | undefined;
+    const stop = connectLive({
+      onState: setLiveState,
+      onEvent: (e) => {
+        if (!e.type.startsWith('workflow.')) return;
+        if (pausedRef.current) {
+          setPending((n) => n + 1);
+          return;
+        }
+        due ??= setTimeout(() => {
+          due = undefined;
+          setNow(Date.now());
+          reloadRef.current();
+        }, 1000);
+      },
+    });
+    return () => {
+      stop();
+      if (due) clearTimeout(due);
+    };
+  }, []);
+  const resume = () => {
+    setPaused(false);
+    if (pending > 0) {
+      setPending(0);
+      setNow(Date.now());
+      list.reload();
+    }
+  };
 
   const set = (patch: Partial<WorkflowFilters>) => {
     setNow(Date.now());
@@ -117,6 +157,15 @@ export function Workflows() {
         <button type="button" class="btn" onClick={() => { setNow(Date.now()); list.reload(); }}>
           Refresh
         </button>
+        <div class="live">
+          <span class={`live-dot live-${paused ? 'paused' : liveState}`} aria-hidden="true" />
+          <span role="status">
+            {paused ? `Live updates paused${pending > 0 ? ` (${pending} new event${pending === 1 ? '' : 's'})` : ''}` : liveState === 'live' ? 'Live' : liveState === 'connecting' ? 'Connecting…' : 'Live stream offline, retrying'}
+          </span>
+          <button type="button" class="btn btn-small" aria-pressed={paused} onClick={() => (paused ? resume() : setPaused(true))}>
+            {paused ? 'Resume live updates' : 'Pause live updates'}
+          </button>
+        </div>
       </form>
 
       {list.error !== undefined && <ErrorBox error={list.error} retry={list.reload} />}
