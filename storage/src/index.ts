@@ -10,3 +10,4 @@ export * from './histogram.ts';
 export * from './snapshots.ts';
 export * from './errors.ts';
 export * from './gauges.ts';
+export * from './workflow-stats.ts';
