@@ -93,7 +93,8 @@ export interface SessionTransition {
   errorCount: number;
 }
 
-const SPAN_COLUMNS = [
+/** trace_steps columns in the order spanValues() gives them (COPY loads, benchmarks). */
+export const SPAN_COLUMNS = [
   'trace_id',
   'span_id',
   'parent_span_id',
@@ -134,7 +135,8 @@ const ERROR_COLUMNS = [
   'attributes',
 ] as const;
 
-const spanValues = (s: SpanRecord) => [
+/** One span as trace_steps column values, in SPAN_COLUMNS order. */
+export const spanValues = (s: SpanRecord): CopyValue[] => [
   s.traceId,
   s.spanId,
   s.parentSpanId,
