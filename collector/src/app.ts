@@ -15,6 +15,7 @@ import { RedisDecisionBridge } from './decisions.ts';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics.ts';
 import { InflightBytes } from './limiter.ts';
 import { Redactor } from './redact.ts';
+import { registerCors } from './cors.ts';
 import { GroupCommitWriter } from './writer.ts';
 import { ExportPipeline } from './pipeline.ts';
 import { registerOtlpHttp, sendError, toFlowscopeError } from './receiver-http.ts';
@@ -165,6 +166,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
       },
     ],
   });
+  registerCors(app, config.FLOWSCOPE_CORS_ORIGINS);
   registerOtlpHttp(app, { pipeline, limiter, maxBodyBytes: config.FLOWSCOPE_MAX_BODY_BYTES, metrics });
 
   let closing: Promise<void> | undefined;

@@ -34,6 +34,7 @@ export const collectorConfigShape = {
   DEBUGGING_ERROR_LOGGING: envBool(true).describe('false: error spans are not written to error_logs.'),
   FLOWSCOPE_COLLECTOR_HOST: envString('0.0.0.0').describe('Address the OTLP receivers listen on.'),
   FLOWSCOPE_COLLECTOR_PORT: envInt(4318, 0, 65535).describe('OTLP/HTTP port (POST /v1/traces, /health, /ready, /metrics).'),
+  FLOWSCOPE_CORS_ORIGINS: envList([]).describe('Browser origins (comma-separated, e.g. https://shop.example.com; * for any) allowed to POST /v1/traces from a page; none by default.'),
   FLOWSCOPE_MAX_BODY_BYTES: envInt(64 * MiB, 1024, 2 ** 31).describe('Largest request body or gRPC message, compressed or after decompression (OTLP recommends 64 MiB).'),
   FLOWSCOPE_MAX_INFLIGHT_BYTES: envInt(256 * MiB, 1024, 2 ** 40).describe('Body bytes held in memory across all requests at once (the memory limiter).'),
   FLOWSCOPE_MAX_HEAP_MB: envInt(0, 0, 1_000_000).describe('Refuse new requests (503, retryable) while the process heap is above this many MiB; 0 = 80 % of V8\'s heap limit. Decoded spans take several times their wire size, so this guards what FLOWSCOPE_MAX_INFLIGHT_BYTES cannot see.'),
