@@ -20,6 +20,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jaegerRoutes } from './routes/jaeger.ts';
 import { liveStreamRoutes } from './ws.ts';
+import { uiRoutes } from './ui.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -53,6 +54,8 @@ export interface QueryApiDeps {
   /** Sees every route as it is registered (tests walk the route table with it). */
   onRoute?: (route: RouteOptions) => void;
   now?: () => number;
+  /** The built UI served at `/` (default: the @flowscope/ui package's dist folder). */
+  uiDir?: string;
 }
 
 export const API_PREFIX = '/api/v1/debugging';
@@ -136,7 +139,8 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
 
   app.addHook('onRoute', (route) => {
     const config_ = (route.config ??= {});
-    if (PUBLIC_PATHS.has(route.url)) config_.public = true;
+    // the UI's page shell and assets carry no data (the pages fetch the API with a token)
+    if (PUBLIC_PATHS.has(route.url) || route.url.startsWith('/assets/')) config_.public = true;
     if (config.FLOWSCOPE_QUERY_DOCS_PUBLIC && (route.url === '/docs' || route.url.startsWith('/docs/'))) config_.public = true;
     deps.onRoute?.(route);
   });
@@ -298,6 +302,17 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
       performanceRoutes(api, db, config);
       alertRoutes(api, db, config);
       healthRoutes(api, db, config, deps.now);
+      api.get(
+        '/me',
+        {
+          schema: {
+            tags: ['auth'],
+            summary: 'Who the token is: its name and role (the UI shows admin controls by it)',
+            response: { 200: { type: 'object', properties: { name: { type: 'string' }, role: { type: 'string' } } } },
+          },
+        },
+        async (req) => ({ name: req.principal?.name, role: req.principal?.role }),
+      );
       api.post<{ Body: Record<string, unknown> }>(
         '/events',
         {
@@ -323,6 +338,8 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
   if (config.WEBSOCKET_ENABLED) {
     await app.register(async (w) => liveStreamRoutes(w, bus, config, metrics.ws));
   }
+
+  await app.register(async (ui) => uiRoutes(ui, deps.uiDir));
 
   if (bus instanceof RedisEventBus) {
     app.addHook('onReady', async () => bus.ready());
