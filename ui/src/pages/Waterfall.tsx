@@ -26,6 +26,11 @@ export function WaterfallView(props: {
   const ticks = timeTicks(total);
   const layers = useMemo(() => [...new Set(data.rows.map((r) => r.span.layer))].sort(), [data]);
 
+  // a mark for `pnpm bench` (time from navigation to the waterfall drawn)
+  useEffect(() => {
+    performance.mark('flowscope:waterfall-drawn', { detail: { spans: data.rows.length } });
+  }, [data]);
+
   // bring a selected span into view when it is chosen from elsewhere (errors, suspects)
   useEffect(() => {
     if (!props.selected || !box.current) return;
