@@ -12,8 +12,11 @@ export const REDACTED = '***REDACTED***';
 export const DEFAULT_REDACT_KEYS: readonly string[] = [
   'password',
   'passwd',
+  'passphrase',
+  'pwd',
   'secret',
   'token',
+  'jwt',
   'authorization',
   'cookie',
   'apikey',
@@ -23,6 +26,12 @@ export const DEFAULT_REDACT_KEYS: readonly string[] = [
   'signingkey',
   'credential',
   'sessionid',
+  'connectionstring',
+  'connstring',
+  'creditcard',
+  'cardnumber',
+  'cvv',
+  'iban',
 ];
 
 const URL_KEYS = new Set(['url.full', 'http.url', 'url.query', 'http.target', 'url.original']);
