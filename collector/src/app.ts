@@ -17,6 +17,7 @@ import { InflightBytes } from './limiter.ts';
 import { Redactor } from './redact.ts';
 import { GroupCommitWriter } from './writer.ts';
 import { ExportPipeline } from './pipeline.ts';
+import { OperationCatalog } from './opstats.ts';
 import { registerOtlpHttp, sendError, toFlowscopeError } from './receiver-http.ts';
 
 export interface CollectorDeps {
@@ -97,6 +98,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     logger: logger.child({ stage: 'pipeline' }),
     enabled: config.DEBUGGING_ENABLED,
     performanceMonitoring: config.DEBUGGING_PERFORMANCE_MONITORING,
+    ...(config.FLOWSCOPE_BASELINES_ENABLED ? { operations: new OperationCatalog(config.FLOWSCOPE_BASELINE_MAX_OPERATIONS) } : {}),
     errorLogging: config.DEBUGGING_ERROR_LOGGING,
     shareKeep: (ids: string[]) => bridge?.publish(ids),
     // With Redis, replicas share what they learn about each trace's workflow.

@@ -11,6 +11,7 @@ import type { GroupCommitWriter } from './writer.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { deriveSnapshotDeltas, type SpanPrometheusMetrics } from './spanmetrics.ts';
 import type { TailSampler } from './sampler.ts';
+import { deriveOperationDeltas, type OperationCatalog } from './opstats.ts';
 
 export interface ExportOutcome {
   received: number;
@@ -38,6 +39,8 @@ export interface PipelineDeps {
   /** Tells other replicas about traces this one decided to keep because they are interesting. */
   shareKeep?: (traceIds: string[]) => void;
   traceCache?: TraceWorkflowCache;
+  /** Per-operation statistics (baselines); absent: none are kept. */
+  operations?: OperationCatalog;
 }
 
 function firstTraceIds(req: DecodedExport, max: number): string[] {
@@ -93,6 +96,7 @@ export class ExportPipeline {
 
     // Derive metrics from every span, then sample.
     const deltas = this.deps.performanceMonitoring ? deriveSnapshotDeltas(mapped.spans) : [];
+    const opDeltas = this.deps.performanceMonitoring && this.deps.operations ? deriveOperationDeltas(mapped.spans, this.deps.operations) : [];
     const sampled = sampler.sample(mapped.spans, mapped.errors);
     const kept = new Set(sampled.keep.spans);
     const observations: SpanObservation[] = mapped.spans.map((s) => ({
@@ -118,6 +122,7 @@ export class ExportPipeline {
         errors: this.deps.errorLogging ? sampled.keep.errors : [],
         observations,
         deltas,
+        opDeltas,
         receipt: createHash('sha256').update(body).digest('base64url'),
       });
     } catch (err) {

@@ -2,16 +2,19 @@ import type { Logger } from 'pino';
 import { errors, FlowscopeError } from '@flowscope/common';
 import {
   claimReceipts,
+  writeOperationDeltas,
   writeSnapshotDeltas,
   writeSpanBatch,
   type Database,
   type ErrorRecord,
+  type OperationDelta,
   type SnapshotDelta,
   type SpanObservation,
   type SpanRecord,
   type WriteResult,
 } from '@flowscope/storage';
 import { mergeDeltas } from './spanmetrics.ts';
+import { mergeOperationDeltas } from './opstats.ts';
 import type { CollectorMetrics } from './metrics.ts';
 
 export interface WriterOptions {
@@ -34,6 +37,8 @@ export interface WriteItem {
   observations?: readonly SpanObservation[];
   /** Span metrics of every span of the request. */
   deltas?: readonly SnapshotDelta[];
+  /** Per-operation statistics (baselines) of every span of the request. */
+  opDeltas?: readonly OperationDelta[];
   /**
    * Hash of the request body. Observations and deltas of a request whose receipt was
    * committed before (an exporter retry) are not applied again.
@@ -225,6 +230,7 @@ export class GroupCommitWriter {
             ...(observationMode ? { observations: counted.flatMap((i) => i.observations ?? []) } : {}),
           });
           await writeSnapshotDeltas(tx, mergeDeltas(counted.flatMap((i) => i.deltas ?? [])));
+          await writeOperationDeltas(tx, mergeOperationDeltas(counted.flatMap((i) => i.opDeltas ?? [])));
           return { result: r, fresh };
         });
         end();

@@ -8,3 +8,4 @@ export * as schema from './schema.ts';
 export type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';
 export * from './histogram.ts';
 export * from './snapshots.ts';
+export * from './baselines.ts';

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { Database } from '@flowscope/storage';
+import { normalizeOperation, readSpansForAnalysis, type Database } from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
 import { buildTree, criticalPath, layerBreakdown, walk, type SpanNode } from '../analysis.ts';
+import { Baselines } from '../baselines.ts';
+import { findSuspects, type Suspect } from '../suspects.ts';
 import {
   Where, badRequest, bool, commonResponses, dateTime, int, iso, micros, nnum, notFound, nstr, num, obj, pageQuery,
   pageResponse, parseTime, str, text, type Page,
@@ -56,8 +58,16 @@ export const SPAN_COLUMNS = `trace_id, span_id, parent_span_id, workflow_id, wor
   duration_ms, user_id, scope_name, attributes, resource, events, links,
   ${micros('start_time')} AS start_us, ${micros('end_time')} AS end_us`;
 
-/** Loads spans (bounded) and shapes them as a tree with self times, per-layer time and critical path. */
-export async function spanAnalysis(db: Database, where: Where, maxSpans: number) {
+export interface AnalysisContext {
+  baselines: Baselines;
+  config: Pick<QueryApiConfig, 'FLOWSCOPE_SUSPECTS_MAX' | 'FLOWSCOPE_CRITICAL_PATH_TOLERANCE_MS'>;
+}
+
+/**
+ * Loads spans (bounded) and shapes them as a tree with self times, per-layer time, critical
+ * path and ranked suspects.
+ */
+export async function spanAnalysis(db: Database, where: Where, maxSpans: number, ctx: AnalysisContext) {
   const rows = await db.query<SpanRow>(
     `SELECT ${SPAN_COLUMNS} FROM trace_steps ${where} ORDER BY start_time, span_id LIMIT ${where.param(maxSpans + 1)}`,
     where.params,
@@ -75,9 +85,16 @@ export async function spanAnalysis(db: Database, where: Where, maxSpans: number)
   };
   let count = 0;
   walk(roots, () => count++);
-  const path = criticalPath(roots);
+  const toleranceUs = ctx.config.FLOWSCOPE_CRITICAL_PATH_TOLERANCE_MS * 1000;
+  const path = criticalPath(roots, toleranceUs);
+  const lookup = await ctx.baselines.lookup(
+    [...new Set(rows.map((r) => r.workflow_type))],
+    rows.length > 0 ? Math.min(...rows.map((r) => r.start_us)) / 1000 : Date.now(),
+  );
+  const suspects = findSuspects(roots, path, lookup, { max: ctx.config.FLOWSCOPE_SUSPECTS_MAX, toleranceUs });
   return {
     span_count: count,
+    suspects,
     truncated,
     spans: roots.map(shape),
     layer_breakdown: layerBreakdown(roots),
@@ -93,8 +110,16 @@ export async function spanAnalysis(db: Database, where: Where, maxSpans: number)
   };
 }
 
+export const suspectSchema = obj({
+  span_id: str, trace_id: str, layer: str, component: str, operation: str,
+  reason: { type: 'string', enum: ['error', 'timeout', 'slow'] }, score: num, summary: str,
+  duration_ms: num, self_ms: num, baseline_p50_ms: nnum, baseline_p95_ms: nnum, ratio: nnum, excess_ms: nnum,
+  on_critical_path: bool, error_type: nstr, error_message: nstr, downstream: nstr,
+});
+
 export const analysisSchema = {
   span_count: int,
+  suspects: { type: 'array', items: suspectSchema },
   truncated: bool,
   spans: { type: 'array', items: spanSchema },
   layer_breakdown: {
@@ -121,7 +146,45 @@ interface ListQuery extends Page {
   has_errors?: boolean;
 }
 
+/**
+ * `top_suspect` of each listed workflow that failed, timed out or was slow (a root span over
+ * its operation's baseline p95), bounded: at most FLOWSCOPE_TOP_SUSPECT_MAX_WORKFLOWS stored
+ * workflows per page, each with at most FLOWSCOPE_TOP_SUSPECT_MAX_SPANS spans; others get null.
+ */
+async function topSuspects(
+  db: Database,
+  rows: readonly { workflow_id: string; status: string; stored: boolean }[],
+  ctx: AnalysisContext,
+  config: QueryApiConfig,
+): Promise<Map<string, Suspect>> {
+  const out = new Map<string, Suspect>();
+  const ids = rows.filter((r) => r.stored && r.status !== 'in_progress').slice(0, config.FLOWSCOPE_TOP_SUSPECT_MAX_WORKFLOWS).map((r) => r.workflow_id);
+  const spans = await readSpansForAnalysis(db, ids, config.FLOWSCOPE_TOP_SUSPECT_MAX_SPANS);
+  const toleranceUs = config.FLOWSCOPE_CRITICAL_PATH_TOLERANCE_MS * 1000;
+  for (const r of rows) {
+    const list = spans.get(r.workflow_id);
+    if (!list) continue;
+    const roots = buildTree(list);
+    const lookup = await ctx.baselines.lookup([...new Set(list.map((s) => s.workflow_type))], list[0]!.start_us / 1000);
+    if (r.status === 'completed') {
+      // Slow: a root ran over its own operation's p95.
+      const slow = roots.some((n) => {
+        const b = lookup(n.span.workflow_type, n.span.layer, n.span.component, normalizeOperation(n.span.name));
+        return b !== undefined && (n.span.end_us - n.span.start_us) / 1000 > b.p95_ms;
+      });
+      if (!slow) continue;
+    }
+    const [top] = findSuspects(roots, criticalPath(roots, toleranceUs), lookup, { max: 1, toleranceUs });
+    if (top) out.set(r.workflow_id, top);
+  }
+  return out;
+}
+
 export function workflowRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
+  const ctx: AnalysisContext = {
+    baselines: new Baselines(db, config.FLOWSCOPE_BASELINE_WINDOW_HOURS, config.FLOWSCOPE_BASELINE_CACHE_MS),
+    config,
+  };
   app.get<{ Querystring: ListQuery }>(
     '/workflows',
     {
@@ -143,7 +206,10 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
             ...pageQuery(config),
           },
         },
-        response: { 200: pageResponse(workflowSchema), ...commonResponses },
+        response: {
+          200: pageResponse(obj({ ...workflowSchema.properties, top_suspect: { anyOf: [suspectSchema, { type: 'null' }] } })),
+          ...commonResponses,
+        },
       },
     },
     async (req) => {
@@ -162,11 +228,13 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
       if (q.has_errors === true) w.add('error_count > 0');
       if (q.has_errors === false) w.add('error_count = 0');
       const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_sessions ${w}`, w.params);
-      const data = await db.query(
+      const rows = await db.query<{ workflow_id: string; status: string; stored: boolean }>(
         `SELECT ${WORKFLOW_COLUMNS} FROM workflow_sessions ${w}
           ORDER BY started_at DESC, workflow_id LIMIT ${w.param(q.limit)} OFFSET ${w.param(q.offset)}`,
         w.params,
       );
+      const tops = await topSuspects(db, rows, ctx, config);
+      const data = rows.map((r) => ({ ...r, top_suspect: tops.get(r.workflow_id) ?? null }));
       return { data, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
     },
   );
@@ -176,7 +244,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
     {
       schema: {
         tags: ['workflows'],
-        summary: 'One workflow run: its spans as a tree, time per layer (self time) and critical path',
+        summary: 'One workflow run: its spans as a tree, time per layer (self time), critical path and ranked suspects',
         params: { type: 'object', required: ['workflowId'], properties: { workflowId: text() } },
         response: {
           200: obj({ workflow: workflowSchema, ...analysisSchema, errors: { type: 'array', items: obj({}) } }),
@@ -188,7 +256,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
       const id = req.params.workflowId;
       const [workflow] = await db.query(`SELECT ${WORKFLOW_COLUMNS} FROM workflow_sessions WHERE workflow_id = $1`, [id]);
       if (!workflow) throw notFound('workflow');
-      const analysis = await spanAnalysis(db, new Where().add('workflow_id = ?', id), config.FLOWSCOPE_QUERY_MAX_SPANS);
+      const analysis = await spanAnalysis(db, new Where().add('workflow_id = ?', id), config.FLOWSCOPE_QUERY_MAX_SPANS, ctx);
       const errors = await db.query(
         `SELECT id::float8 AS id, trace_id, span_id, layer, component, span_name, severity, error_type, message,
                 ${iso('occurred_at')} AS occurred_at, resolved
@@ -204,7 +272,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
     {
       schema: {
         tags: ['traces'],
-        summary: 'One trace by id: its spans as a tree, time per layer and critical path',
+        summary: 'One trace by id: its spans as a tree, time per layer, critical path and ranked suspects',
         params: {
           type: 'object',
           required: ['traceId'],
@@ -215,7 +283,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
     },
     async (req) => {
       const traceId = req.params.traceId.toLowerCase();
-      const analysis = await spanAnalysis(db, new Where().add('trace_id = ?', traceId), config.FLOWSCOPE_QUERY_MAX_SPANS);
+      const analysis = await spanAnalysis(db, new Where().add('trace_id = ?', traceId), config.FLOWSCOPE_QUERY_MAX_SPANS, ctx);
       if (analysis.span_count === 0) throw notFound('trace');
       const ids = await db.query<{ workflow_id: string }>(
         'SELECT DISTINCT workflow_id FROM trace_steps WHERE trace_id = $1 ORDER BY workflow_id',
