@@ -4,5 +4,6 @@
 set -eu
 cd "$(dirname "$0")"
 promtool check config prometheus.yml
+promtool check config all-in-one.yml
 promtool check rules rules/*.yml
 promtool test rules tests/*.yml

@@ -1,7 +1,10 @@
 import nodemailer from 'nodemailer';
 import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Database, Tx } from '@flowscope/storage';
+import {
+  claimOutbox, lockOutboxRow, markOutboxFailed, markOutboxSent, outboxStatus, setAlertNotification, type Database, type OutboxMessage,
+  type Queryable,
+} from '@flowscope/storage';
 import type { AlertingConfig } from './config.ts';
 
 /** Sends one message; resolves once the SMTP server has accepted it. */
@@ -36,15 +39,7 @@ export function createMailer(config: AlertingConfig): Mailer | null {
 
 export type DeliveryOutcome = 'sent' | 'already_sent' | 'unsent' | 'missing';
 
-interface OutboxRow {
-  id: number;
-  alert_id: string | number | null;
-  recipients: string[];
-  subject: string;
-  body_text: string;
-  body_html: string | null;
-  attempts: number;
-}
+type OutboxRow = OutboxMessage;
 
 export interface DeliveryDeps {
   db: Database;
@@ -73,16 +68,9 @@ export const messageIdOf = (id: number) => `<flowscope-outbox-${id}@flowscope.in
  */
 export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { final: boolean }): Promise<DeliveryOutcome> {
   const { db, mailer, logger } = deps;
-  const claimed = await db.query<OutboxRow>(
-    `UPDATE email_outbox SET status = 'sending', attempts = attempts + 1, updated_at = now()
-      WHERE id = $1 AND status IN ('pending', 'sending', 'failed')
-      RETURNING id, alert_id, recipients, subject, body_text, body_html, attempts`,
-    [id],
-  );
-  const row = claimed[0];
+  const row = await claimOutbox(db, id);
   if (!row) {
-    const st = await db.query<{ status: string }>('SELECT status FROM email_outbox WHERE id = $1', [id]);
-    const status = st[0]?.status;
+    const status = await outboxStatus(db, id);
     return status === 'sent' ? 'already_sent' : status === 'unsent' ? 'unsent' : 'missing';
   }
   const log = logger.child({ outboxId: id, attempt: row.attempts });
@@ -92,11 +80,11 @@ export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { fi
     return 'unsent';
   }
   // The outbox row and its alert's notification status are recorded together.
-  const recordSent = async (q: Pick<Tx, 'query'>) => {
-    await q.query(`UPDATE email_outbox SET status = 'sent', sent_at = now(), updated_at = now() WHERE id = $1`, [id]);
+  const recordSent = async (q: Queryable) => {
+    await markOutboxSent(q, id);
     await setAlertNotification(q, row.alert_id, 'sent');
   };
-  const send = async (q?: Pick<Tx, 'query'>): Promise<DeliveryOutcome> => {
+  const send = async (q?: Queryable): Promise<DeliveryOutcome> => {
     await mailer.send({ to: row.recipients, subject: row.subject, text: row.body_text, html: row.body_html ?? undefined, messageId: messageIdOf(id) });
     // The duplicate window starts here: SMTP has accepted the message.
     if (q) await recordSent(q);
@@ -107,9 +95,9 @@ export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { fi
     const outcome =
       db.kind === 'postgres'
         ? await db.transaction(async (tx) => {
-            const locked = await tx.query<{ status: string }>('SELECT status FROM email_outbox WHERE id = $1 FOR UPDATE SKIP LOCKED', [id]);
-            if (!locked[0]) throw new Error('email is being delivered by another worker');
-            if (locked[0].status === 'sent') return 'already_sent' as const;
+            const locked = await lockOutboxRow(tx, id);
+            if (locked === 'locked') throw new Error('email is being delivered by another worker');
+            if (locked === 'sent') return 'already_sent' as const;
             return send(tx);
           })
         : await send();
@@ -131,14 +119,9 @@ export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { fi
 async function finish(db: Database, row: OutboxRow, status: 'pending' | 'failed' | 'unsent', error: string): Promise<void> {
   // The outbox row and its alert's notification status change together (one transaction).
   await db.transaction(async (tx) => {
-    await tx.query(`UPDATE email_outbox SET status = $2, last_error = $3, updated_at = now() WHERE id = $1 AND status <> 'sent'`, [row.id, status, error]);
+    await markOutboxFailed(tx, row.id, status, error);
     if (status !== 'pending') await setAlertNotification(tx, row.alert_id, status);
   });
-}
-
-async function setAlertNotification(db: Pick<Database, 'query'>, alertId: string | number | null, status: string): Promise<void> {
-  if (alertId === null) return;
-  await db.query('UPDATE alerts SET notification_status = $2 WHERE id = $1', [alertId, status]);
 }
 
 function errorMessage(err: unknown): string {

@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
-import type { Database, Tx } from '@flowscope/storage';
+import {
+  escalateAlert, firingAlerts, insertOutbox, lockEvaluation, openAlert, resolveAlert,
+  resolveAlertsOfOtherRules, setAlertNotification, touchAlert, type Database, type FiringAlert, type Queryable,
+} from '@flowscope/storage';
 import type { AlertingConfig } from './config.ts';
 import { loadRules, type AlertRule } from './rules.ts';
+import { alertCauses } from './causes.ts';
 import { renderAlertEmail, type NotificationKind } from './render.ts';
 import { decide, type Decision, type Severity } from './state.ts';
 import { computeValues, scopeFromKey, type ScopeValue } from './values.ts';
@@ -45,16 +49,7 @@ export function isDue(rule: Pick<AlertRule, 'evalIntervalSeconds'>, nowMs: numbe
   return Math.floor(nowMs / interval) !== Math.floor((nowMs - tickMs) / interval);
 }
 
-interface FiringRow {
-  id: string | number;
-  rule_id: number;
-  scope_key: string;
-  severity: Severity;
-  value: number;
-  threshold: number;
-  first_seen_ms: number;
-  last_notified_ms: number | null;
-}
+type FiringRow = FiringAlert;
 
 /**
  * One evaluation tick: every due rule's value per scope, the state machine per rule and scope,
@@ -71,21 +66,11 @@ export async function evaluateRules(deps: EvaluateDeps, nowMs: number, tickMs: n
 
   const result: EvaluationResult = { nowMs, rules: due.map((r) => r.name), decisions: [], outboxIds: [], invalid };
   await db.transaction(async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('flowscope_alert_evaluation'))`);
+    await lockEvaluation(tx);
     // Alerts of rules that were disabled or deleted stop firing, without an email.
-    await tx.query(
-      `UPDATE alerts SET state = 'resolved', resolved_at = $1::timestamptz
-        WHERE state = 'firing' AND NOT (rule_id = ANY($2::int[]))`,
-      [new Date(nowMs).toISOString(), rules.map((r) => r.id)],
-    );
+    await resolveAlertsOfOtherRules(tx, rules.map((r) => r.id), new Date(nowMs).toISOString());
     if (due.length === 0) return;
-    const firing = await tx.query<FiringRow>(
-      `SELECT id, rule_id, scope_key, severity, value, threshold,
-              extract(epoch FROM first_seen) * 1000 AS first_seen_ms,
-              extract(epoch FROM last_notified_at) * 1000 AS last_notified_ms
-         FROM alerts WHERE state = 'firing' AND rule_id = ANY($1::int[])`,
-      [due.map((r) => r.id)],
-    );
+    const firing = await firingAlerts(tx, due.map((r) => r.id));
     for (const rule of due) {
       const byScope = values.get(rule.id)!;
       const open = new Map(firing.filter((f) => Number(f.rule_id) === rule.id).map((f) => [f.scope_key, f]));
@@ -98,7 +83,7 @@ export async function evaluateRules(deps: EvaluateDeps, nowMs: number, tickMs: n
           value,
           thresholds: { warning: rule.warning, critical: rule.critical },
           current: current
-            ? { severity: current.severity, lastNotifiedAtMs: current.last_notified_ms === null ? null : Number(current.last_notified_ms) }
+            ? { severity: current.severity, lastNotifiedAtMs: current.last_notified_ms }
             : null,
           nowMs,
           hysteresis: config.FLOWSCOPE_ALERT_HYSTERESIS,
@@ -117,7 +102,7 @@ export async function evaluateRules(deps: EvaluateDeps, nowMs: number, tickMs: n
 }
 
 async function apply(
-  tx: Tx,
+  tx: Queryable,
   deps: EvaluateDeps,
   result: EvaluationResult,
   c: {
@@ -139,60 +124,44 @@ async function apply(
       return undefined;
     case 'fire': {
       const threshold = thresholdOf(d.severity);
-      const rows = await tx.query<{ id: string | number }>(
-        `INSERT INTO alerts (rule_id, scope_key, severity, state, value, threshold, first_seen, last_seen, notification_status, last_notified_at)
-         VALUES ($1, $2, $3, 'firing', $4, $5, $6::timestamptz, $6::timestamptz, 'pending', $6::timestamptz) RETURNING id`,
-        [c.rule.id, c.key, d.severity, c.value, threshold, now],
-      );
-      const alertId = Number(rows[0]!.id);
+      const alertId = await openAlert(tx, { ruleId: c.rule.id, scopeKey: c.key, severity: d.severity, value: c.value, threshold, nowIso: now });
       await notify(tx, deps, result, c, { kind: 'firing', alertId, severity: d.severity, threshold, firstSeenMs: c.nowMs, key: `alert:${alertId}:firing` });
       return alertId;
     }
     case 'escalate': {
-      const alertId = Number(c.current!.id);
+      const alertId = c.current!.id;
       const threshold = thresholdOf('critical');
-      await tx.query(
-        `UPDATE alerts SET severity = 'critical', threshold = $2, value = $3, last_seen = $4::timestamptz,
-                last_notified_at = $4::timestamptz, notification_status = 'pending' WHERE id = $1`,
-        [alertId, threshold, c.value, now],
-      );
-      await notify(tx, deps, result, c, { kind: 'escalated', alertId, severity: 'critical', threshold, firstSeenMs: Number(c.current!.first_seen_ms), key: `alert:${alertId}:escalated` });
+      await escalateAlert(tx, alertId, { threshold, value: c.value, nowIso: now });
+      await notify(tx, deps, result, c, { kind: 'escalated', alertId, severity: 'critical', threshold, firstSeenMs: c.current!.first_seen_ms, key: `alert:${alertId}:escalated` });
       return alertId;
     }
     case 'remind': {
-      const alertId = Number(c.current!.id);
-      await tx.query(
-        `UPDATE alerts SET value = $2, last_seen = $3::timestamptz, last_notified_at = $3::timestamptz, notification_status = 'pending' WHERE id = $1`,
-        [alertId, c.value, now],
-      );
+      const alertId = c.current!.id;
+      await touchAlert(tx, alertId, { value: c.value, nowIso: now, notify: true });
       await notify(tx, deps, result, c, {
         kind: 'reminder',
         alertId,
         severity: c.current!.severity,
-        threshold: Number(c.current!.threshold),
-        firstSeenMs: Number(c.current!.first_seen_ms),
+        threshold: c.current!.threshold,
+        firstSeenMs: c.current!.first_seen_ms,
         key: `alert:${alertId}:reminder:${c.nowMs}`,
       });
       return alertId;
     }
     case 'hold': {
-      const alertId = Number(c.current!.id);
-      await tx.query(`UPDATE alerts SET value = $2, last_seen = $3::timestamptz WHERE id = $1`, [alertId, c.value, now]);
+      const alertId = c.current!.id;
+      await touchAlert(tx, alertId, { value: c.value, nowIso: now, notify: false });
       return alertId;
     }
     case 'resolve': {
-      const alertId = Number(c.current!.id);
-      await tx.query(
-        `UPDATE alerts SET state = 'resolved', resolved_at = $3::timestamptz, value = coalesce($2, value),
-                last_notified_at = $3::timestamptz, notification_status = 'pending' WHERE id = $1`,
-        [alertId, c.value, now],
-      );
+      const alertId = c.current!.id;
+      await resolveAlert(tx, alertId, { value: c.value, nowIso: now });
       await notify(tx, deps, result, c, {
         kind: 'resolved',
         alertId,
         severity: c.current!.severity,
-        threshold: Number(c.current!.threshold),
-        firstSeenMs: Number(c.current!.first_seen_ms),
+        threshold: c.current!.threshold,
+        firstSeenMs: c.current!.first_seen_ms,
         key: `alert:${alertId}:resolved`,
       });
       return alertId;
@@ -202,13 +171,20 @@ async function apply(
 
 /** Renders the notification and writes it to email_outbox (idempotent per key). */
 async function notify(
-  tx: Tx,
+  tx: Queryable,
   deps: EvaluateDeps,
   result: EvaluationResult,
   c: { rule: AlertRule; scope: ScopeValue['scope']; value: number | null; count: number; nowMs: number },
   n: { kind: NotificationKind; alertId: number; severity: Severity; threshold: number; firstSeenMs: number; key: string },
 ): Promise<void> {
   const recipients = c.rule.recipients.length > 0 ? c.rule.recipients : deps.config.FLOWSCOPE_ALERT_EMAIL_TO;
+  const causes =
+    n.kind === 'resolved' || deps.config.FLOWSCOPE_ALERT_CAUSES_MAX === 0
+      ? []
+      : await alertCauses(tx, c.rule, c.scope, c.nowMs, {
+          baselineHours: deps.config.FLOWSCOPE_BASELINE_WINDOW_HOURS,
+          limit: deps.config.FLOWSCOPE_ALERT_CAUSES_MAX,
+        });
   const email = renderAlertEmail({
     kind: n.kind,
     rule: c.rule,
@@ -221,27 +197,26 @@ async function notify(
     firstSeenMs: n.firstSeenMs,
     nowMs: c.nowMs,
     publicUrl: deps.config.FLOWSCOPE_PUBLIC_URL,
+    causes,
   });
   const problem = !deps.smtpConfigured ? 'SMTP is not configured (EMAIL_HOST unset)' : recipients.length === 0 ? 'no recipients (FLOWSCOPE_ALERT_EMAIL_TO unset and none on the rule)' : null;
-  const rows = await tx.query<{ id: string | number }>(
-    `INSERT INTO email_outbox (alert_id, idempotency_key, recipients, subject, body_text, body_html, status, last_error)
-     VALUES ($1, $2, $3::text[], $4, $5, $6, $7, $8)
-     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
-    [n.alertId, n.key, recipients, email.subject, email.text, email.html, problem ? 'unsent' : 'pending', problem],
-  );
+  const outboxId = await insertOutbox(tx, {
+    alertId: n.alertId,
+    key: n.key,
+    recipients,
+    subject: email.subject,
+    text: email.text,
+    html: email.html,
+    status: problem ? 'unsent' : 'pending',
+    lastError: problem,
+  });
   if (problem) {
-    await tx.query(`UPDATE alerts SET notification_status = 'unsent' WHERE id = $1`, [n.alertId]);
+    await setAlertNotification(tx, n.alertId, 'unsent');
     deps.logger.warn({ alertId: n.alertId, kind: n.kind, subject: email.subject, problem }, 'alert email kept in the outbox as unsent');
     return;
   }
-  if (rows[0]) result.outboxIds.push(Number(rows[0].id));
+  if (outboxId !== undefined) result.outboxIds.push(outboxId);
 }
 
 /** Outbox rows waiting for delivery whose job may have been lost (a crash between commit and enqueue, a stalled last attempt). */
-export async function pendingOutbox(db: Database, maxAttempts: number, limit = 500): Promise<number[]> {
-  const rows = await db.query<{ id: string | number }>(
-    `SELECT id FROM email_outbox WHERE status IN ('pending', 'sending') AND attempts < $1 ORDER BY created_at LIMIT $2`,
-    [maxAttempts, limit],
-  );
-  return rows.map((r) => Number(r.id));
-}
+export { pendingOutbox } from '@flowscope/storage';

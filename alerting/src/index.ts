@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { Counter, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Database } from '@flowscope/storage';
 import type { EventBus, ReadinessCheck } from '@flowscope/common';
 import type { AlertingConfig } from './config.ts';
 import { createMailer, deliverEmail, type DeliveryOutcome, type Mailer } from './email.ts';
 import { evaluateRules, pendingOutbox, type EvaluationResult } from './evaluate.ts';
 import { failAbandonedEmails, runEnsurePartitions, runRetention, runWorkflowTimeouts } from './maintenance.ts';
-import { seedRules } from './rules.ts';
+import { loadRules, seedRules } from './rules.ts';
 import { publishAlertEvents, publishTimeoutEvents } from './live.ts';
 import { startBullmqScheduler, startInProcessScheduler, type Scheduler } from './scheduler.ts';
 
@@ -76,6 +76,8 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
   };
 
   await seedRules(db, config);
+  const ruleValues = ruleValueGauge(registry);
+  ruleThresholdGauge(registry, db, Math.max(5000, Math.round(config.FLOWSCOPE_ALERT_EVAL_INTERVAL_SECONDS * 1000)));
 
   const tickMs = Math.round(config.FLOWSCOPE_ALERT_EVAL_INTERVAL_SECONDS * 1000);
   const maintenanceMs = Math.round(config.FLOWSCOPE_MAINTENANCE_INTERVAL_SECONDS * 1000);
@@ -91,6 +93,7 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
       throw err;
     }
     metrics.evaluations.inc({ outcome: 'ok' });
+    ruleValues.update(result);
     for (const d of result.decisions) metrics.decisions.inc({ action: d.action, reason: d.reason });
     // After commit: hand new emails to the queue, and re-sweep any whose job was lost.
     if (mailer) {
@@ -168,6 +171,7 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
     throw err;
   }
   const running = scheduler;
+  queueGauge(registry, () => running.jobCounts());
   logger.info({ scheduler: running.kind, evalIntervalMs: tickMs, smtp: mailer !== null }, 'alerting started');
 
   let closing: Promise<void> | undefined;
@@ -186,6 +190,81 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
         logger.info('alerting stopped');
       })()),
   };
+}
+
+/**
+ * `flowscope_alert_rule_value{rule, scope}`: the value each rule had at its last evaluation on
+ * this worker, per scope (what the thresholds dashboard draws against the rule's lines). Scopes
+ * that no longer have a value (too few observations in the window) are removed.
+ */
+function ruleValueGauge(registry: Registry): { update(result: EvaluationResult): void } {
+  const gauge =
+    (registry.getSingleMetric('flowscope_alert_rule_value') as Gauge | undefined) ??
+    new Gauge({ name: 'flowscope_alert_rule_value', help: 'Value of each alert rule per scope at its last evaluation on this worker', labelNames: ['rule', 'scope'], registers: [registry] });
+  const scopes = new Map<string, Set<string>>();
+  return {
+    update(result) {
+      for (const rule of result.rules) {
+        const now = new Set<string>();
+        for (const d of result.decisions) {
+          if (d.rule !== rule || d.value === null || !Number.isFinite(d.value)) continue;
+          const scope = d.scopeKey === '' ? 'all' : d.scopeKey;
+          gauge.set({ rule, scope }, d.value);
+          now.add(scope);
+        }
+        for (const old of scopes.get(rule) ?? []) if (!now.has(old)) gauge.remove({ rule, scope: old });
+        scopes.set(rule, now);
+      }
+    },
+  };
+}
+
+/** `flowscope_alert_rule_threshold{rule, level, metric, workflow_type, layer, component}` from the enabled rules. */
+function ruleThresholdGauge(registry: Registry, db: Database, cacheMs: number): void {
+  if (registry.getSingleMetric('flowscope_alert_rule_threshold')) return;
+  let cached: { at: number; rules: Awaited<ReturnType<typeof loadRules>>['rules'] } | undefined;
+  new Gauge({
+    name: 'flowscope_alert_rule_threshold',
+    help: 'Warning and critical thresholds of each enabled alert rule (in the unit of its metric)',
+    labelNames: ['rule', 'level', 'metric', 'workflow_type', 'layer', 'component'],
+    registers: [registry],
+    async collect() {
+      if (!cached || Date.now() - cached.at > cacheMs) {
+        try {
+          cached = { at: Date.now(), rules: (await loadRules(db)).rules };
+        } catch {
+          return; // storage down: keep the last values rather than fail the scrape
+        }
+      }
+      this.reset();
+      for (const r of cached.rules) {
+        const labels = { rule: r.name, metric: r.metric, workflow_type: r.workflow_type ?? '', layer: r.layer ?? '', component: r.component ?? '' };
+        if (r.warning !== null) this.set({ ...labels, level: 'warning' }, r.warning);
+        if (r.critical !== null) this.set({ ...labels, level: 'critical' }, r.critical);
+      }
+    },
+  });
+}
+
+/** `flowscope_alerting_queue_jobs{queue, state}`: jobs waiting, running, delayed (retries) and failed. */
+function queueGauge(registry: Registry, counts: () => Promise<Record<string, Record<string, number>>>): void {
+  if (registry.getSingleMetric('flowscope_alerting_queue_jobs')) return;
+  new Gauge({
+    name: 'flowscope_alerting_queue_jobs',
+    help: 'Alerting worker jobs by queue and state (BullMQ on Redis, or the in-process scheduler)',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      let byQueue: Record<string, Record<string, number>>;
+      try {
+        byQueue = await counts();
+      } catch {
+        return;
+      }
+      this.reset();
+      for (const [queue, states] of Object.entries(byQueue)) for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
+    },
+  });
 }
 
 function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter {

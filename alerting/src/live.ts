@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AlertEvent, EventBus, WorkflowEvent } from '@flowscope/common';
-import type { Database } from '@flowscope/storage';
+import { getAlerts, getWorkflows, type Database } from '@flowscope/storage';
 
 /**
  * Live events of the alerting worker: alert state changes (after the evaluation committed)
@@ -8,32 +8,16 @@ import type { Database } from '@flowscope/storage';
  */
 export async function publishAlertEvents(db: Database, bus: EventBus, logger: Logger, alertIds: readonly number[], at: string): Promise<void> {
   if (alertIds.length === 0) return;
-  const rows = await db.query<{
-    id: string | number;
-    rule_id: number;
-    name: string;
-    severity: 'warning' | 'critical';
-    state: 'firing' | 'resolved';
-    value: number;
-    threshold: number;
-    workflow_type: string | null;
-    layer: string | null;
-    component: string | null;
-    scope_key: string;
-  }>(
-    `SELECT a.id, a.rule_id, r.name, a.severity, a.state, a.value, a.threshold, r.workflow_type, r.layer, r.component, a.scope_key
-       FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.id = ANY($1::bigint[])`,
-    [alertIds],
-  );
+  const rows = await getAlerts(db, alertIds);
   for (const r of rows) {
     const event: AlertEvent = {
       type: r.state === 'firing' ? 'alert.firing' : 'alert.resolved',
-      alert_id: Number(r.id),
+      alert_id: r.id,
       rule_id: r.rule_id,
-      rule_name: r.name,
+      rule_name: r.rule_name,
       severity: r.severity,
-      value: Number(r.value),
-      threshold: Number(r.threshold),
+      value: r.value,
+      threshold: r.threshold,
       at,
       workflow_type: r.workflow_type,
       layer: r.layer,
@@ -46,10 +30,7 @@ export async function publishAlertEvents(db: Database, bus: EventBus, logger: Lo
 
 export async function publishTimeoutEvents(db: Database, bus: EventBus, logger: Logger, workflowIds: readonly string[], at: string): Promise<void> {
   if (workflowIds.length === 0) return;
-  const rows = await db.query<{ workflow_id: string; workflow_type: string; first_trace_id: string | null; user_id: string | null; duration_ms: number | null; error_count: number }>(
-    `SELECT workflow_id, workflow_type, first_trace_id, user_id, duration_ms, error_count FROM workflow_sessions WHERE workflow_id = ANY($1::text[])`,
-    [workflowIds],
-  );
+  const rows = await getWorkflows(db, workflowIds);
   for (const r of rows) {
     const event: WorkflowEvent = {
       type: 'workflow.timed_out',

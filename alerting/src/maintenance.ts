@@ -1,5 +1,5 @@
 import type { Database } from '@flowscope/storage';
-import { PARTITIONED_TABLES, dropExpiredPartitions, ensurePartitions, markTimedOutWorkflows } from '@flowscope/storage';
+import { PARTITIONED_TABLES, dropExpiredPartitions, ensurePartitions, failAbandonedOutbox, markTimedOutWorkflows } from '@flowscope/storage';
 import type { AlertingConfig } from './config.ts';
 
 export interface MaintenanceConfig
@@ -43,14 +43,5 @@ export async function runWorkflowTimeouts(db: Database, config: MaintenanceConfi
  * queue gave up on the job) become 'failed' once they have been idle for `idleMs`.
  */
 export async function failAbandonedEmails(db: Database, config: MaintenanceConfig, nowMs: number, idleMs: number): Promise<number> {
-  const rows = await db.query<{ n: string | number }>(
-    `WITH f AS (
-       UPDATE email_outbox SET status = 'failed', updated_at = now(),
-              last_error = coalesce(last_error || '; ', '') || 'abandoned: the worker stopped during the last attempt'
-        WHERE status = 'sending' AND attempts >= $1 AND updated_at < $2::timestamptz
-        RETURNING 1)
-     SELECT count(*) AS n FROM f`,
-    [config.FLOWSCOPE_EMAIL_MAX_ATTEMPTS, new Date(nowMs - idleMs).toISOString()],
-  );
-  return Number(rows[0]?.n ?? 0);
+  return failAbandonedOutbox(db, config.FLOWSCOPE_EMAIL_MAX_ATTEMPTS, new Date(nowMs - idleMs).toISOString());
 }

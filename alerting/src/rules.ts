@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Database } from '@flowscope/storage';
-import { ALERT_STATISTICS, SNAPSHOT_METRICS } from '@flowscope/storage';
+import { ALERT_STATISTICS, SNAPSHOT_METRICS, enabledRules, seedRules as seedRuleRows } from '@flowscope/storage';
 import type { AlertingConfig } from './config.ts';
 
 /**
@@ -123,60 +123,24 @@ export async function seedRules(db: Database, config: AlertingConfig, rulesFile 
     ...configRules(config).map((r) => ({ ...r, source: 'config' })),
     ...fromFile.map((r) => ({ ...r, source: 'defaults' })),
   ];
-  await db.query(
-    `INSERT INTO alert_rules (name, description, metric, workflow_type, layer, component, warning_threshold,
-            critical_threshold, window_seconds, eval_interval_seconds, recipients, enabled, source)
-     SELECT r.name, r.description, r.metric, r.workflow_type, r.layer, r.component, r.warning_threshold,
-            r.critical_threshold, r.window_seconds, r.eval_interval_seconds,
-            ARRAY(SELECT jsonb_array_elements_text(r.recipients)), r.enabled, r.source
-       FROM jsonb_to_recordset($1::jsonb) AS r(name text, description text, metric text, workflow_type text, layer text,
-            component text, warning_threshold double precision, critical_threshold double precision,
-            window_seconds integer, eval_interval_seconds integer, recipients jsonb, enabled boolean, source text)
-     ON CONFLICT (name) DO UPDATE SET
-       warning_threshold = EXCLUDED.warning_threshold,
-       critical_threshold = EXCLUDED.critical_threshold,
-       updated_at = now()
-     WHERE alert_rules.source = 'config' AND EXCLUDED.source = 'config'
-       AND (alert_rules.warning_threshold IS DISTINCT FROM EXCLUDED.warning_threshold
-            OR alert_rules.critical_threshold IS DISTINCT FROM EXCLUDED.critical_threshold)`,
-    [JSON.stringify(rows)],
-  );
-}
-
-interface RuleRow {
-  id: number;
-  name: string;
-  description: string;
-  metric: string;
-  workflow_type: string | null;
-  layer: string | null;
-  component: string | null;
-  warning_threshold: number | null;
-  critical_threshold: number | null;
-  window_seconds: number;
-  eval_interval_seconds: number;
-  recipients: string[];
+  await seedRuleRows(db, rows);
 }
 
 /** Enabled rules with a metric this worker understands; others are returned as `invalid`. */
 export async function loadRules(db: Database): Promise<{ rules: AlertRule[]; invalid: string[] }> {
-  const rows = await db.query<RuleRow>(
-    `SELECT id, name, description, metric, workflow_type, layer, component, warning_threshold, critical_threshold,
-            window_seconds, eval_interval_seconds, recipients
-       FROM alert_rules WHERE enabled ORDER BY id`,
-  );
+  const rows = await enabledRules(db);
   const rules: AlertRule[] = [];
   const invalid: string[] = [];
   for (const r of rows) {
     const m = parseMetric(r.metric);
-    const warning = r.warning_threshold === null ? null : Number(r.warning_threshold);
-    const critical = r.critical_threshold === null ? null : Number(r.critical_threshold);
+    const warning = r.warning_threshold;
+    const critical = r.critical_threshold;
     if (!m || (warning === null && critical === null)) {
       invalid.push(r.name);
       continue;
     }
     rules.push({
-      id: Number(r.id),
+      id: r.id,
       name: r.name,
       description: r.description,
       metric: r.metric,
@@ -186,9 +150,9 @@ export async function loadRules(db: Database): Promise<{ rules: AlertRule[]; inv
       component: r.component,
       warning,
       critical,
-      windowSeconds: Number(r.window_seconds),
-      evalIntervalSeconds: Number(r.eval_interval_seconds),
-      recipients: r.recipients ?? [],
+      windowSeconds: r.window_seconds,
+      evalIntervalSeconds: r.eval_interval_seconds,
+      recipients: r.recipients,
     });
   }
   return { rules, invalid };

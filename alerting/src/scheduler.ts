@@ -32,7 +32,11 @@ export interface Scheduler {
   close(): Promise<void>;
   /** Resolves when the scheduler's backing store answers. */
   ping(): Promise<void>;
+  /** Jobs per queue and state (waiting, active, delayed, failed), for the queue-depth gauge. */
+  jobCounts(): Promise<Record<string, Record<string, number>>>;
 }
+
+const COUNTED_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
 export const emailJobId = (outboxId: number) => `email-${outboxId}`;
 
@@ -116,6 +120,10 @@ export async function startBullmqScheduler(jobs: JobFunctions, options: BullmqOp
       const c = connections[0];
       if (!c) throw new Error('redis is closed');
       await c.ping();
+    },
+    jobCounts: async () => {
+      const [alerting, email] = await Promise.all([alertingQueue.getJobCounts(...COUNTED_STATES), emailQueue.getJobCounts(...COUNTED_STATES)]);
+      return { alerting, email };
     },
     close: () =>
       (closing ??= (async () => {
@@ -213,6 +221,9 @@ export function startInProcessScheduler(jobs: JobFunctions, options: { emailConc
     ping: async () => {
       if (closed) throw new Error('scheduler is closed');
     },
+    jobCounts: async () => ({
+      email: { waiting: waiting.length, active, delayed: Math.max(0, known.size - waiting.length - active), failed: 0 },
+    }),
     close: () =>
       (closing ??= (async () => {
         closed = true;

@@ -1,8 +1,6 @@
-import type { Tx } from '@flowscope/storage';
-import { emptyBuckets, mergeBuckets, quantile } from '@flowscope/storage';
+import { emptyBuckets, mergeBuckets, quantile, snapshotsInWindow, type Queryable } from '@flowscope/storage';
 import { EACH, SCOPE_FIELDS, type AlertRule, type ScopeField, type Statistic } from './rules.ts';
 
-type Queryable = Pick<Tx, 'query'>;
 
 /** What a rule measured for one scope over its window. */
 export interface ScopeValue {
@@ -14,18 +12,6 @@ export interface ScopeValue {
   value: number | null;
   count: number;
   errorCount: number;
-}
-
-interface SnapshotRow {
-  workflow_type: string;
-  layer: string;
-  component: string;
-  count: string | number;
-  error_count: string | number;
-  sum: number;
-  min: number | null;
-  max: number | null;
-  buckets: (string | number)[];
 }
 
 const QUANTILES: Partial<Record<Statistic, number>> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
@@ -54,25 +40,17 @@ export function scopeFromKey(rule: Pick<AlertRule, ScopeField>, key: string): Re
  * so a p95 is the p95 of all the scope's observations, not an average of p95s.
  */
 export async function computeValues(q: Queryable, rule: AlertRule, nowMs: number, minSamples: number): Promise<Map<string, ScopeValue>> {
-  const filters: string[] = [];
-  const params: unknown[] = [
-    rule.snapshotMetric,
-    new Date(nowMs - rule.windowSeconds * 1000 - 60_000).toISOString(),
-    new Date(nowMs).toISOString(),
-  ];
+  const scope: Partial<Record<ScopeField, string>> = {};
   for (const f of SCOPE_FIELDS) {
     const v = rule[f];
-    if (v !== null && v !== EACH) {
-      params.push(v);
-      filters.push(`AND ${f} = $${params.length}`);
-    }
+    if (v !== null && v !== EACH) scope[f] = v;
   }
-  const rows = await q.query<SnapshotRow>(
-    `SELECT workflow_type, layer, component, count, error_count, sum, min, max, buckets
-       FROM performance_snapshots
-      WHERE metric = $1 AND bucket_start > $2::timestamptz AND bucket_start <= $3::timestamptz ${filters.join(' ')}`,
-    params,
-  );
+  const rows = await snapshotsInWindow(q, {
+    metric: rule.snapshotMetric,
+    fromIso: new Date(nowMs - rule.windowSeconds * 1000 - 60_000).toISOString(),
+    toIso: new Date(nowMs).toISOString(),
+    scope,
+  });
   const acc = new Map<string, { scope: Record<ScopeField, string | null>; count: number; errors: number; sum: number; min: number | null; max: number | null; buckets: number[] }>();
   for (const r of rows) {
     const key = scopeKeyOf(rule, r);

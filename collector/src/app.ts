@@ -91,6 +91,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
   const spanMetrics = new SpanPrometheusMetrics(metrics.registry, config.FLOWSCOPE_METRICS_MAX_WORKFLOW_TYPES, db);
   const pipeline: ExportPipeline = new ExportPipeline({
     redactor: new Redactor(config.FLOWSCOPE_REDACT_KEYS),
+    limits: { maxIdChars: config.FLOWSCOPE_MAX_ID_CHARS, maxNameChars: config.FLOWSCOPE_MAX_NAME_CHARS },
     writer,
     sampler,
     spanMetrics,

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { z as zod } from 'zod';
 import { envBool, envInt, envList, envNumber, envString, envUrl } from '@flowscope/common';
 import { DEFAULT_REDACT_KEYS } from './redact.ts';
+import { DEFAULT_VALUE_LIMITS, MAX_INDEXED_CHARS } from './validate.ts';
 
 const MiB = 1024 * 1024;
 
@@ -38,6 +39,8 @@ export const collectorConfigShape = {
   FLOWSCOPE_MAX_BODY_BYTES: envInt(64 * MiB, 1024, 2 ** 31).describe('Largest request body or gRPC message, compressed or after decompression (OTLP recommends 64 MiB).'),
   FLOWSCOPE_MAX_INFLIGHT_BYTES: envInt(256 * MiB, 1024, 2 ** 40).describe('Body bytes held in memory across all requests at once (the memory limiter).'),
   FLOWSCOPE_MAX_HEAP_MB: envInt(0, 0, 1_000_000).describe('Refuse new requests (503, retryable) while the process heap is above this many MiB; 0 = 80 % of V8\'s heap limit. Decoded spans take several times their wire size, so this guards what FLOWSCOPE_MAX_INFLIGHT_BYTES cannot see.'),
+  FLOWSCOPE_MAX_ID_CHARS: envInt(DEFAULT_VALUE_LIMITS.maxIdChars, 16, MAX_INDEXED_CHARS).describe(`Longest workflow.id / workflow.type / correlation id / user.id (span or resource attribute) accepted; a span with a longer one is refused (partial success naming the attribute and the span). At most ${MAX_INDEXED_CHARS}: these values are indexed, and PostgreSQL refuses index rows over 2704 bytes.`),
+  FLOWSCOPE_MAX_NAME_CHARS: envInt(DEFAULT_VALUE_LIMITS.maxNameChars, 16, MAX_INDEXED_CHARS).describe(`Longest service.name, span name, scope name, exception.type or error.type stored; longer ones are cut to this length, ending in "…". At most ${MAX_INDEXED_CHARS} (indexed values).`),
   FLOWSCOPE_WRITER_MAX_BATCH_SPANS: envInt(10_000, 1, 1_000_000).describe('Most spans in one group-commit transaction.'),
   FLOWSCOPE_WRITER_MAX_QUEUE_SPANS: envInt(100_000, 1, 10_000_000).describe('Most spans waiting for the writer; past it requests get 429.'),
   FLOWSCOPE_WRITER_LINGER_MS: envInt(0, 0, 10_000).describe('How long a flush waits for more requests to join (0 = flush when idle).'),

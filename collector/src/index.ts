@@ -4,3 +4,4 @@ export { ExportPipeline } from './pipeline.ts';
 export { Redactor, REDACTED, DEFAULT_REDACT_KEYS } from './redact.ts';
 export { mapExport, inferLayer, LAYERS, type Layer } from './map.ts';
 export { decodeExport } from './decode.ts';
+export { validateExport } from './validate.ts';

@@ -42,4 +42,47 @@ export class InflightBytes {
     this.used = Math.max(0, this.used - n);
     this.onChange(this.used);
   }
+
+  /** A per-request account of what that request holds; see {@link InflightLease}. */
+  lease(): InflightLease {
+    return new InflightLease(this);
+  }
+}
+
+/**
+ * What one request holds in the limiter. Every byte taken is given back exactly once by
+ * end(), however late chunks arrive (a decompressor can still emit after the response closed):
+ * after end(), take() refuses, so nothing is taken that would never be returned.
+ */
+export class InflightLease {
+  private held = 0;
+
+  private ended = false;
+
+  constructor(private readonly limiter: InflightBytes) {}
+
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Takes n more bytes for this request, or throws (the memory-limit error, or ended). */
+  take(n: number): void {
+    if (this.ended) throw new Error('in-flight lease already ended');
+    this.limiter.acquire(n);
+    this.held += n;
+  }
+
+  /** Gives back some bytes this request no longer holds (never more than it holds). */
+  give(n: number): void {
+    const k = Math.min(n, this.held);
+    if (k <= 0) return;
+    this.held -= k;
+    this.limiter.release(k);
+  }
+
+  /** Gives back everything; later take() calls throw. Safe to call more than once. */
+  end(): void {
+    this.ended = true;
+    this.give(this.held);
+  }
 }

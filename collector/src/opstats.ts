@@ -81,7 +81,11 @@ export function selfTimesMs(spans: readonly SpanRecord[]): number[] {
   });
 }
 
-/** Per-operation deltas (minute and hour rows) from every span of a request, before sampling. */
+/**
+ * Per-operation deltas (minute and hour rows) from every span of a request, before sampling:
+ * counts, errors, sums and min/max of every span; duration and self-time histograms of the
+ * successful ones.
+ */
 export function deriveOperationDeltas(spans: readonly SpanRecord[], catalog: OperationCatalog): OperationDelta[] {
   const self = selfTimesMs(spans);
   const byKey = new Map<string, OperationDelta>();
@@ -112,8 +116,12 @@ export function deriveOperationDeltas(spans: readonly SpanRecord[], catalog: Ope
       d.selfSum += selfMs;
       if (ms < d.min) d.min = ms;
       if (ms > d.max) d.max = ms;
-      d.buckets[bucketIndex(ms)]! += 1;
-      d.selfBuckets[bucketIndex(selfMs)]! += 1;
+      // The histograms (what baselines read) hold successful spans only: a baseline is how long
+      // the operation usually takes when it works, so timeouts and fast failures do not move it.
+      if (!s.isError) {
+        d.buckets[bucketIndex(ms)]! += 1;
+        d.selfBuckets[bucketIndex(selfMs)]! += 1;
+      }
     }
   });
   return [...byKey.values()];

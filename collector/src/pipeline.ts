@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { SpanObservation, WriteResult } from '@flowscope/storage';
 import { decodeExport, type OtlpEncoding } from './decode.ts';
 import type { DecodedExport } from './model.ts';
-import { validateExport } from './validate.ts';
+import { DEFAULT_VALUE_LIMITS, validateExport, type ValueLimits } from './validate.ts';
 import type { Redactor } from './redact.ts';
 import { mapExport, tracesWithoutWorkflowId, type TraceWorkflowCache } from './map.ts';
 import type { GroupCommitWriter } from './writer.ts';
@@ -41,6 +41,8 @@ export interface PipelineDeps {
   traceCache?: TraceWorkflowCache;
   /** Per-operation statistics (baselines); absent: none are kept. */
   operations?: OperationCatalog;
+  /** Bounds on identifiers and names (FLOWSCOPE_MAX_ID_CHARS, FLOWSCOPE_MAX_NAME_CHARS). */
+  limits?: ValueLimits;
 }
 
 function firstTraceIds(req: DecodedExport, max: number): string[] {
@@ -69,7 +71,8 @@ export class ExportPipeline {
     metrics.received.inc(decoded.spanCount);
     // Every later line about this request carries (the first few of) its trace ids.
     log = log.child({ traceIds: firstTraceIds(decoded, 10) });
-    const { valid, rejected, message } = validateExport(decoded);
+    const { valid, rejected, message, truncated } = validateExport(decoded, this.deps.limits ?? DEFAULT_VALUE_LIMITS);
+    if (truncated > 0) log.info({ truncated, maxNameChars: (this.deps.limits ?? DEFAULT_VALUE_LIMITS).maxNameChars }, 'cut over-long names to the limit');
     if (rejected > 0) {
       metrics.refused.inc({ reason: 'invalid' }, rejected);
       log.warn({ rejected, problems: message }, 'rejected invalid spans');

@@ -2,7 +2,7 @@ import { createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, FlowscopeError } from '@flowscope/common';
-import type { InflightBytes } from './limiter.ts';
+import type { InflightBytes, InflightLease } from './limiter.ts';
 import type { ExportPipeline } from './pipeline.ts';
 import type { OtlpEncoding } from './decode.ts';
 import { encodeExportResponse, encodeStatus } from './otlp.ts';
@@ -14,6 +14,10 @@ const JSON_TYPE = 'application/json';
 declare module 'fastify' {
   interface FastifyRequest {
     otlpEncoding?: OtlpEncoding;
+    /** The in-flight bytes this request holds; ended when its response closes. */
+    inflightLease?: InflightLease;
+    /** Set once the response has closed (sent, or the connection went away). */
+    responseClosed?: boolean;
   }
 }
 
@@ -25,14 +29,17 @@ const encodingOf = (req: FastifyRequest): OtlpEncoding | undefined => {
 /**
  * Reads a request body with every bound applied while it streams: the compressed size, the
  * decompressed size (a gzip bomb is cut off at the limit, never inflated whole) and the
- * collector-wide in-flight bytes. Bytes taken from the limiter are given back when the
- * response is finished (see the 'close' listener in the route).
+ * collector-wide in-flight bytes, taken through the request's lease. Compressed bytes are held
+ * until decompression has finished (or failed); the decompressed body is held by the caller,
+ * who ends the lease when the response has closed. On failure nothing is kept, so the caller
+ * ends the lease at once.
  */
 export function readBody(
   req: FastifyRequest,
   payload: Readable,
-  options: { maxBytes: number; limiter: InflightBytes; onAcquire(n: number): void },
+  options: { maxBytes: number; lease: InflightLease },
 ): Promise<Buffer> {
+  const { lease } = options;
   const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > options.maxBytes) {
@@ -50,25 +57,32 @@ export function readBody(
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let raw = 0;
+    let rawHeld = 0;
     let total = 0;
     let done = false;
+    const giveBackCompressed = () => {
+      lease.give(rawHeld);
+      rawHeld = 0;
+    };
     const fail = (err: unknown) => {
       if (done) return;
       done = true;
-      if (source !== payload) source.destroy();
+      if (source !== payload) {
+        source.destroy();
+        giveBackCompressed();
+      }
+      chunks.length = 0;
       payload.resume(); // drain the socket so the error response can be written
       reject(err);
     };
-    const take = (n: number) => {
-      options.limiter.acquire(n);
-      options.onAcquire(n);
-    };
     if (source !== payload) {
       payload.on('data', (c: Buffer) => {
+        if (done) return;
         raw += c.length;
         try {
           if (raw > options.maxBytes) throw errors.bodyTooLarge(options.maxBytes);
-          take(c.length);
+          lease.take(c.length);
+          rawHeld += c.length;
         } catch (err) {
           fail(err);
         }
@@ -79,7 +93,7 @@ export function readBody(
       total += c.length;
       try {
         if (total > options.maxBytes) throw errors.bodyTooLarge(options.maxBytes);
-        take(c.length);
+        lease.take(c.length);
       } catch (err) {
         fail(err);
         return;
@@ -90,9 +104,16 @@ export function readBody(
       fail(source === payload ? err : errors.badRequest(`cannot decompress ${encoding} body: ${err.message}`)),
     );
     payload.on('error', fail);
+    let payloadEnded = false;
+    payload.on('end', () => (payloadEnded = true));
+    // A client that goes away mid-body: no 'end', only 'close'.
+    payload.on('close', () => {
+      if (!payloadEnded) fail(errors.badRequest('request aborted before its body was complete'));
+    });
     source.on('end', () => {
       if (done) return;
       done = true;
+      if (source !== payload) giveBackCompressed();
       resolve(Buffer.concat(chunks, total));
     });
   });
@@ -142,6 +163,14 @@ export function registerOtlpHttp(
   deps: { pipeline: ExportPipeline; limiter: InflightBytes; maxBodyBytes: number; metrics: CollectorMetrics },
 ): void {
   app.removeAllContentTypeParsers();
+  // The body's bytes are held until the response has closed (sent, or the client went away);
+  // the request's own 'close' comes earlier (when its body has been read), so it is not used.
+  app.addHook('onRequest', async (req, reply) => {
+    reply.raw.once('close', () => {
+      req.responseClosed = true;
+      req.inflightLease?.end();
+    });
+  });
   app.addContentTypeParser([PROTOBUF, JSON_TYPE], (req, payload, done) => {
     req.otlpEncoding = encodingOf(req);
     try {
@@ -151,17 +180,17 @@ export function registerOtlpHttp(
       done(err as Error, undefined);
       return;
     }
-    let taken = 0;
-    // Give the bytes back once the response is gone, whatever happened in between.
-    req.raw.once('close', () => deps.limiter.release(taken));
-    req.otlpEncoding = encodingOf(req);
-    readBody(req, payload, {
-      maxBytes: deps.maxBodyBytes,
-      limiter: deps.limiter,
-      onAcquire: (n) => (taken += n),
-    }).then(
-      (body) => done(null, body),
-      (err: Error) => done(err, undefined),
+    const lease = deps.limiter.lease();
+    req.inflightLease = lease;
+    readBody(req, payload, { maxBytes: deps.maxBodyBytes, lease }).then(
+      (body) => {
+        if (req.responseClosed) lease.end(); // nobody is left to answer
+        done(null, body);
+      },
+      (err: Error) => {
+        lease.end(); // a refused body keeps nothing
+        done(err, undefined);
+      },
     );
   });
 

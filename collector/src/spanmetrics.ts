@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
+  activeWorkflowsByType,
   bucketIndex,
   emptyBuckets,
   SNAPSHOT_METRICS,
@@ -118,9 +119,7 @@ export class SpanPrometheusMetrics {
       async collect() {
         if (!cached || Date.now() - cached.at > cacheMs) {
           try {
-            const rows = await db.query<{ workflow_type: string; n: number }>(
-              `SELECT workflow_type, count(*)::int AS n FROM workflow_sessions WHERE status = 'in_progress' GROUP BY workflow_type`,
-            );
+            const rows = await activeWorkflowsByType(db, 100_000);
             cached = { at: Date.now(), rows };
           } catch {
             return; // storage down: keep the last values rather than fail the scrape

@@ -1,8 +1,12 @@
 import type { Logger } from 'pino';
-import { errors, FlowscopeError } from '@flowscope/common';
+import { errors } from '@flowscope/common';
 import {
+  classifyDbError,
   claimReceipts,
   writeOperationDeltas,
+  dbErrorCode,
+  isConnectionError,
+  storageErrorFor,
   writeSnapshotDeltas,
   writeSpanBatch,
   type Database,
@@ -58,30 +62,10 @@ interface Pending {
   reject(e: unknown): void;
 }
 
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '53300', // too_many_connections
-]);
-const RETRY_IN_PLACE = new Set(['40001', '40P01']); // serialization failure, deadlock
+const codeOf = dbErrorCode;
 
-const codeOf = (err: unknown): string => String((err as { code?: unknown })?.code ?? '');
-
-export function isConnectionError(err: unknown): boolean {
-  const code = codeOf(err);
-  return CONNECTION_CODES.has(code) || code.startsWith('08') || /database is closed|ping timed out/.test(String(err));
-}
+/** Kept for callers of the collector package; the classification lives in storage. */
+export { isConnectionError };
 
 /**
  * Group commit. Spans of concurrent requests are written together: while one transaction is
@@ -204,11 +188,7 @@ export class GroupCommitWriter {
         return;
       }
       this.logger.warn({ err: String((err as Error).message ?? err), code: codeOf(err) }, 'storage refused a batch');
-      group[0]!.reject(
-        codeOf(err).startsWith('22') || codeOf(err).startsWith('23')
-          ? errors.badRequest(`storage refused the data: ${(err as Error).message}`)
-          : new FlowscopeError('FS_STORAGE_ERROR', 500, 'storage error', { cause: err }),
-      );
+      group[0]!.reject(storageErrorFor(err, this.options.retryAfterSeconds));
     }
   }
 
@@ -239,7 +219,7 @@ export class GroupCommitWriter {
         this.metrics.duplicates.inc(result.duplicates);
         return { result, fresh };
       } catch (err) {
-        if (RETRY_IN_PLACE.has(codeOf(err)) && attempt < 5) continue;
+        if (classifyDbError(err) === 'retry' && attempt < 5) continue;
         throw err;
       }
     }

@@ -89,7 +89,7 @@ describe('validate', () => {
   it('an all-zero parent id means no parent; counts and reasons are summed per kind', () => {
     const r = validateExport(request([decodedSpan({ parentSpanId: '0'.repeat(16) }), decodedSpan({ spanId: 'ab' }), decodedSpan({ spanId: 'cd' })]));
     expect(r.rejected).toBe(2);
-    expect(r.message).toBe('2 span(s): invalid span id (need 8 non-zero bytes)');
+    expect(r.message).toMatch(/^2 span\(s\): invalid span id \(need 8 non-zero bytes\) \(first: span ab of trace [0-9a-f]{32}\)$/);
     expect(r.valid.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.parentSpanId).toBe('');
   });
 });

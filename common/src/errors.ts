@@ -48,6 +48,11 @@ export const errors = {
       expose: true,
       cause,
     }),
+  /** The database refused this request's own data (SQLSTATE class 22, 23, 54): retrying cannot help. */
+  storageRefusedData: (reason: string, cause?: unknown) =>
+    new FlowscopeError('FS_STORAGE_REFUSED_DATA', 400, `storage refused the data: ${reason}`, { cause }),
+  /** Any other database error (a bug or a schema problem); its message is not shown to clients. */
+  storageError: (cause?: unknown) => new FlowscopeError('FS_STORAGE_ERROR', 500, 'storage error', { cause }),
   shuttingDown: () =>
     new FlowscopeError('FS_SHUTTING_DOWN', 503, 'collector is shutting down, retry later', {
       retryAfterSeconds: 1,

@@ -1,7 +1,7 @@
 /**
  * Query builders for the two data sources the foundation SDK has no types for: Grafana's
  * built-in Jaeger data source (pointed at query-api's `/jaeger`) and the JSON API plugin
- * (marcusolsson-json-datasource, pointed at `/api/v1/debugging`). Their fields are the
+ * (marcusolsson-json-datasource, pointed at the query API base URL). Their fields are the
  * plugins' query models.
  */
 import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog';
@@ -56,7 +56,7 @@ export interface JsonApiQuery extends Dataquery {
   refId: string;
   datasource: DataSourceRef;
   method: 'GET';
-  /** Appended to the data source URL (`…/api/v1/debugging`). */
+  /** Appended to the data source URL (the query API base URL): `/api/v1/debugging/…` or `/jaeger/api/…`. */
   urlPath: string;
   params: [string, string][];
   fields: JsonApiField[];

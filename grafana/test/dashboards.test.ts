@@ -23,12 +23,15 @@ interface Panel {
   datasource?: { type?: string; uid?: string };
   targets?: Target[];
   gridPos?: { x: number; y: number; w: number; h: number };
+  fieldConfig?: { overrides?: unknown[] };
 }
 interface Dashboard {
   uid: string;
   title: string;
   panels: Panel[];
   templating?: { list: { name: string }[] };
+  tags?: string[];
+  links?: unknown[];
 }
 
 const generated = dashboards() as Record<string, Dashboard>;
@@ -45,11 +48,48 @@ describe('generated dashboards', () => {
     }
   });
 
-  it('has the two dashboards with stable uids and titles', () => {
+  it('has the six dashboards with stable uids and titles, each linking to the others', () => {
     expect(all.map(([file, d]) => [file, d.uid, d.title])).toEqual([
       ['flowscope-overview.json', 'flowscope-overview', 'flowscope overview'],
+      ['workflow-drilldown.json', 'flowscope-workflow-drilldown', 'workflow drill-down'],
       ['workflow-traces.json', 'flowscope-workflow-traces', 'workflow traces'],
+      ['flowscope-errors.json', 'flowscope-errors', 'flowscope errors'],
+      ['thresholds-alerts.json', 'flowscope-alerts', 'thresholds and alerts'],
+      ['flowscope-health.json', 'flowscope-health', 'flowscope health'],
     ]);
+    for (const [file, d] of all) {
+      expect(d.tags, file).toContain('flowscope');
+      expect(d.links, file).toEqual([expect.objectContaining({ type: 'dashboards', tags: ['flowscope'] })]);
+    }
+  });
+
+  it("the overview keeps the replaced system's three panels and metric names", () => {
+    const panels = panelsOf(generated['flowscope-overview.json']!);
+    const byTitle = (title: string) => panels.find((p) => p.title === title)?.targets?.[0]?.expr ?? '';
+    expect(byTitle('Active Workflows')).toContain('debugging_active_workflows_total');
+    expect(byTitle('Error Rate')).toContain('rate(debugging_errors_total{');
+    expect(byTitle('Error Rate')).toContain('[5m])');
+    expect(byTitle('Response Time')).toContain('debugging_response_time_seconds_bucket');
+  });
+
+  it('the drill-down has the workflow type, layer, component and operation variables, thresholds, and linked run tables', () => {
+    const d = generated['workflow-drilldown.json']!;
+    expect(d.templating?.list.map((v) => v.name)).toEqual(['workflow_type', 'layer', 'component', 'operation', 'flowscope_url']);
+    const panels = panelsOf(d);
+    const latency = panels.find((p) => p.title === 'Latency percentiles vs thresholds')!;
+    expect(latency.targets!.map((t) => t.expr)).toEqual([
+      expect.stringContaining('histogram_quantile(0.5,'),
+      expect.stringContaining('histogram_quantile(0.95,'),
+      expect.stringContaining('histogram_quantile(0.99,'),
+      expect.stringContaining('flowscope_alert_rule_threshold{metric="duration_ms:p95"'),
+    ]);
+    for (const title of ['Slowest workflows', 'Failed workflows']) {
+      const table = panels.find((p) => p.title === title)!;
+      expect(table.targets![0]!.urlPath).toBe('/api/v1/debugging/workflows');
+      const links = JSON.stringify(table.fieldConfig?.overrides ?? []);
+      expect(links).toContain('${flowscope_url}/workflows/${__value.raw}');
+      expect(links).toContain('/d/flowscope-workflow-traces/workflow-traces?var-trace_id=${__value.raw}');
+    }
   });
 
   it.each(all)('%s: panel ids are distinct, panels do not overlap and fit the 24-column grid', (_file, d) => {
@@ -127,8 +167,8 @@ describe('generated dashboards', () => {
     ]);
     expect(panels[0]!.targets![0]!.service).toBe('$service');
     expect(panels[1]!.targets![0]!.query).toBe('$trace_id');
-    expect(panels[2]!.targets![0]!.urlPath).toBe('/workflows');
-    expect(panels[3]!.targets![0]!.urlPath).toBe('/errors');
+    expect(panels[2]!.targets![0]!.urlPath).toBe('/api/v1/debugging/workflows');
+    expect(panels[3]!.targets![0]!.urlPath).toBe('/api/v1/debugging/errors');
   });
 });
 
@@ -144,5 +184,38 @@ describe('metric name extraction', () => {
     { expr: 'a / on(workflow_type) debugging_bogus_total', names: ['debugging_bogus_total'] },
   ])('$expr', ({ expr, names }) => {
     expect(seriesNamesIn(expr)).toEqual(names);
+  });
+});
+
+describe('provisioning', () => {
+  const ROOT = join(GRAFANA, '..');
+  const datasourcesYaml = readFileSync(join(GRAFANA, 'provisioning/datasources/flowscope.yaml'), 'utf8');
+  const compose = parse(readFileSync(join(ROOT, 'deploy/docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: { grafana: { image: string; environment: Record<string, string> } };
+  };
+
+  it('data source URLs and the token come from environment variables Grafana expands, all set with defaults by compose', () => {
+    const sources = (parse(datasourcesYaml) as { datasources: { uid: string; url: string; secureJsonData?: Record<string, string> }[] }).datasources;
+    expect(Object.fromEntries(sources.map((s) => [s.uid, s.url]))).toEqual({
+      'flowscope-prometheus': '${FLOWSCOPE_PROMETHEUS_URL}',
+      'flowscope-jaeger': '${FLOWSCOPE_QUERY_API_URL}/jaeger',
+      'flowscope-api': '${FLOWSCOPE_QUERY_API_URL}',
+    });
+    for (const s of sources.filter((x) => x.uid !== 'flowscope-prometheus')) {
+      expect(s.secureJsonData?.httpHeaderValue1).toBe('Bearer ${FLOWSCOPE_GRAFANA_TOKEN}');
+    }
+    const referenced = [...new Set([...datasourcesYaml.replace(/^\s*#.*$/gm, '').matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]!))].sort();
+    expect(referenced).toEqual(['FLOWSCOPE_GRAFANA_TOKEN', 'FLOWSCOPE_PROMETHEUS_URL', 'FLOWSCOPE_QUERY_API_URL']);
+    const env = compose.services.grafana.environment;
+    expect(env.FLOWSCOPE_QUERY_API_URL).toBe('${FLOWSCOPE_QUERY_API_URL:-http://query-api:8000}');
+    expect(env.FLOWSCOPE_PROMETHEUS_URL).toBe('${FLOWSCOPE_PROMETHEUS_URL:-http://prometheus:9090}');
+    expect(env).toHaveProperty('FLOWSCOPE_GRAFANA_TOKEN');
+    const readme = readFileSync(join(GRAFANA, 'README.md'), 'utf8');
+    for (const name of referenced) expect(readme, name).toContain(name);
+  });
+
+  it('compose runs the Grafana version whose published schema the dashboards are checked against', () => {
+    const schemaVersion = (JSON.parse(readFileSync(join(GRAFANA, 'node_modules/@grafana/schema/package.json'), 'utf8')) as { version: string }).version;
+    expect(compose.services.grafana.image).toBe(`grafana/grafana:${schemaVersion}`);
   });
 });

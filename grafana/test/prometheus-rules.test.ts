@@ -32,6 +32,10 @@ describe('prometheus/rules/flowscope.rules.yml', () => {
       'FlowscopeWorkflowErrorRateHigh',
       'FlowscopeWorkflowErrorRateCritical',
       'FlowscopeTargetDown',
+      'FlowscopeStorageUnavailable',
+      'FlowscopeAlertEvaluationFailing',
+      'FlowscopeAlertEmailFailed',
+      'FlowscopeAlertingQueueBacklog',
     ]);
   });
 
@@ -76,6 +80,13 @@ describe('prometheus/prometheus.yml', () => {
 
   it('loads the rule files', () => {
     expect(config.rule_files).toEqual(['rules/*.yml']);
+  });
+
+  it('all-in-one.yml scrapes the all-in-one on its two ports under the same job names', () => {
+    const aio = load('all-in-one.yml') as typeof config;
+    expect(aio.rule_files).toEqual(['rules/*.yml']);
+    const jobs = Object.fromEntries(aio.scrape_configs.map((s) => [s.job_name, s.static_configs.flatMap((c) => c.targets)]));
+    expect(jobs).toEqual({ 'flowscope-collector': ['flowscope-host:4318'], 'flowscope-query-api': ['flowscope-host:8000'], prometheus: ['localhost:9090'] });
   });
 
   it('the target-down alert watches every flowscope job', () => {

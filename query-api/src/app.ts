@@ -8,11 +8,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { FlowscopeError, registerOpsRoutes, type ReadinessCheck } from '@flowscope/common';
-import type { Database } from '@flowscope/storage';
+import { unresolvedErrorCounts, type Database } from '@flowscope/storage';
 import type { QueryApiConfig } from './config.ts';
 import { LocalEventBus, RedisEventBus, eventsChannel, parseLiveEvent, type EventBus } from './events.ts';
 import { authenticate, type Principal, type Role } from './tokens.ts';
-import { forbidden, unauthorized } from './http.ts';
+import { forbidden, fromStorageError, unauthorized } from './http.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 import { errorRoutes } from './routes/errors.ts';
 import { performanceRoutes } from './routes/performance.ts';
@@ -20,6 +20,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jaegerRoutes } from './routes/jaeger.ts';
 import { liveStreamRoutes } from './ws.ts';
+import { uiRoutes } from './ui.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -53,6 +54,8 @@ export interface QueryApiDeps {
   /** Sees every route as it is registered (tests walk the route table with it). */
   onRoute?: (route: RouteOptions) => void;
   now?: () => number;
+  /** The built UI served at `/` (default: the @flowscope/ui package's dist folder). */
+  uiDir?: string;
 }
 
 export const API_PREFIX = '/api/v1/debugging';
@@ -100,6 +103,7 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
       sent: new Counter({ name: 'flowscope_query_ws_messages_sent_total', help: 'Messages sent to live stream clients', registers: [registry] }),
     },
   };
+  unresolvedErrorsGauge(registry, db, config.FLOWSCOPE_QUERY_HEALTH_CACHE_MS);
 
   const ownBus = !deps.events;
   const bus: EventBus =
@@ -119,12 +123,14 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
 
   app.addHook('onRoute', (route) => {
     const config_ = (route.config ??= {});
-    if (PUBLIC_PATHS.has(route.url)) config_.public = true;
+    // the UI's page shell and assets carry no data (the pages fetch the API with a token)
+    if (PUBLIC_PATHS.has(route.url) || route.url.startsWith('/assets/')) config_.public = true;
     if (config.FLOWSCOPE_QUERY_DOCS_PUBLIC && (route.url === '/docs' || route.url.startsWith('/docs/'))) config_.public = true;
     deps.onRoute?.(route);
   });
 
-  app.setErrorHandler((err: FastifyError | FlowscopeError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError | FlowscopeError, req, reply) => {
+    const err = fromStorageError(thrown, config.FLOWSCOPE_RETRY_AFTER_SECONDS);
     let status: number;
     let code: string;
     let message: string;
@@ -243,6 +249,17 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
       performanceRoutes(api, db, config);
       alertRoutes(api, db, config);
       healthRoutes(api, db, config, deps.now);
+      api.get(
+        '/me',
+        {
+          schema: {
+            tags: ['auth'],
+            summary: 'Who the token is: its name and role (the UI shows admin controls by it)',
+            response: { 200: { type: 'object', properties: { name: { type: 'string' }, role: { type: 'string' } } } },
+          },
+        },
+        async (req) => ({ name: req.principal?.name, role: req.principal?.role }),
+      );
       api.post<{ Body: Record<string, unknown> }>(
         '/events',
         {
@@ -269,6 +286,8 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
     await app.register(async (w) => liveStreamRoutes(w, bus, config, metrics.ws));
   }
 
+  await app.register(async (ui) => uiRoutes(ui, deps.uiDir));
+
   if (bus instanceof RedisEventBus) {
     app.addHook('onReady', async () => bus.ready());
   }
@@ -276,4 +295,31 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
     if (ownBus) await bus.close();
   });
   return app;
+}
+
+/**
+ * `flowscope_errors_unresolved{layer, severity, error_type}`: unresolved errors in the database
+ * (the errors dashboard draws them over time). Every replica reports the same numbers (take the
+ * max across instances); at most 100 groups, refreshed at most every `cacheMs`.
+ */
+function unresolvedErrorsGauge(registry: Registry, db: Database, cacheMs: number): void {
+  if (registry.getSingleMetric('flowscope_errors_unresolved')) return;
+  let cached: { at: number; rows: Awaited<ReturnType<typeof unresolvedErrorCounts>> } | undefined;
+  new Gauge({
+    name: 'flowscope_errors_unresolved',
+    help: 'Unresolved errors by layer, severity and error type (from the database, the same on every replica)',
+    labelNames: ['layer', 'severity', 'error_type'],
+    registers: [registry],
+    async collect() {
+      if (!cached || Date.now() - cached.at > cacheMs) {
+        try {
+          cached = { at: Date.now(), rows: await unresolvedErrorCounts(db, 100) };
+        } catch {
+          return; // storage down: keep the last values rather than fail the scrape
+        }
+      }
+      this.reset();
+      for (const r of cached.rows) this.set({ layer: r.layer, severity: r.severity, error_type: r.error_type }, r.count);
+    },
+  });
 }

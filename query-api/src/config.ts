@@ -28,6 +28,7 @@ export const queryApiConfigShape = {
   FLOWSCOPE_QUERY_DOCS_PUBLIC: envBool(false).describe('Serve /docs without a token (the OpenAPI document reveals no data).'),
   FLOWSCOPE_WS_MAX_BUFFER_BYTES: envInt(1_048_576, 1024, 1_073_741_824).describe('A live-stream client whose unsent data exceeds this many bytes is disconnected.'),
   FLOWSCOPE_WS_MAX_CLIENTS: envInt(1000, 1, 1_000_000).describe('Most live-stream clients at once.'),
+  FLOWSCOPE_RETRY_AFTER_SECONDS: envInt(2, 1, 3600).describe('Retry-After on 429/503 (e.g. while the database is unavailable).'),
   FLOWSCOPE_REDIS_PREFIX: envString('flowscope:').describe('Prefix of every Redis key and channel this process uses (rate limits, live events).'),
 };
 

@@ -1,30 +1,6 @@
 import { FlowscopeError } from '@flowscope/common';
+import { classifyDbError, storageErrorFor } from '@flowscope/storage';
 import type { QueryApiConfig } from './config.ts';
-
-/** SQL fragment: a timestamptz column as ISO-8601 UTC with microseconds (same on both drivers). */
-export const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-/** SQL fragment: a timestamptz column as microseconds since the epoch (exact in a float8 until year 2255). */
-export const micros = (col: string) => `(extract(epoch FROM ${col}) * 1000000)::float8`;
-
-/** Collects WHERE conditions with numbered parameters; values never enter the SQL text. */
-export class Where {
-  readonly params: unknown[] = [];
-  private readonly conditions: string[] = [];
-  /** Adds a parameter and returns its placeholder. */
-  param(value: unknown): string {
-    this.params.push(value);
-    return `$${this.params.length}`;
-  }
-  /** `sql` uses `?` for the value's placeholder; skipped when value is undefined. */
-  add(sql: string, value?: unknown): this {
-    if (arguments.length > 1 && value === undefined) return this;
-    this.conditions.push(arguments.length > 1 ? sql.replace('?', this.param(value)) : sql);
-    return this;
-  }
-  toString(): string {
-    return this.conditions.length > 0 ? `WHERE ${this.conditions.join(' AND ')}` : '';
-  }
-}
 
 export const badRequest = (message: string) => new FlowscopeError('FS_BAD_REQUEST', 400, message);
 export const notFound = (what: string) => new FlowscopeError('FS_NOT_FOUND', 404, `${what} not found`);
@@ -39,6 +15,14 @@ export function parseTime(value: string | undefined, name: string): number | und
   return ms;
 }
 
+/** `from`/`to` query values as ms; refuses a `from` after `to`. */
+export function parseRange(q: { from?: string | undefined; to?: string | undefined }): { fromMs: number | undefined; toMs: number | undefined } {
+  const fromMs = parseTime(q.from, 'from');
+  const toMs = parseTime(q.to, 'to');
+  if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw badRequest('from must not be after to');
+  return { fromMs, toMs };
+}
+
 export const dateTime = { type: 'string', format: 'date-time', maxLength: 64 } as const;
 /** Free-text filter values (names, ids): bounded, any characters; compared as parameters. */
 export const text = (maxLength = 256) => ({ type: 'string', minLength: 1, maxLength }) as const;
@@ -49,10 +33,7 @@ export const pageQuery = (config: QueryApiConfig) =>
     offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
   }) as const;
 
-export interface Page {
-  limit: number;
-  offset: number;
-}
+export type { Page } from '@flowscope/storage';
 
 /** `{data, total, limit, offset}` with data items as open objects. */
 export const pageResponse = (item: object) =>
@@ -93,3 +74,14 @@ export const int = { type: 'integer' } as const;
 export const bool = { type: 'boolean' } as const;
 
 export const commonResponses = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 429: errorResponse };
+
+/**
+ * A database error thrown by a route as the catalog's error (storage unavailable → 503 with
+ * Retry-After, refused data → 400); anything else is returned unchanged.
+ */
+export function fromStorageError<E>(err: E, retryAfterSeconds: number): E | FlowscopeError {
+  if (err instanceof FlowscopeError) return err;
+  if ((err as { validation?: unknown }).validation !== undefined) return err;
+  const cls = classifyDbError(err);
+  return cls === 'internal' ? err : storageErrorFor(err, retryAfterSeconds);
+}

@@ -3,6 +3,7 @@ import { createLogger, loadConfigOrExit, loggingConfigShape, runMain, stopOnSign
 import { openDatabase, storageConfigShape } from '@flowscope/storage';
 import { queryApiConfigShape } from './config.ts';
 import { buildQueryApi } from './app.ts';
+import { ensureAdminToken } from './tokens.ts';
 
 /** The standalone query-api process: parse the environment once, open storage, listen, close on signals. */
 const shape = { ...storageConfigShape, ...loggingConfigShape, ...queryApiConfigShape };
@@ -14,6 +15,9 @@ async function main() {
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   const app = await buildQueryApi({ db, config, logger, ...(redis ? { redis } : {}) });
+  // As the all-in-one does: FLOWSCOPE_ADMIN_TOKEN is registered as an admin token; without it, a
+  // fresh database gets one generated admin token, printed once. Replicas agree (advisory lock).
+  await ensureAdminToken(db, logger, config.FLOWSCOPE_ADMIN_TOKEN);
 
   stopOnSignals(
     logger,

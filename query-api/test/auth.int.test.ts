@@ -3,6 +3,7 @@ import type { FastifyInstance, HTTPMethods, RouteOptions } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Database } from '@flowscope/storage';
 import { openTestDatabase } from '@flowscope/storage/testing';
+import { UI_ROUTES } from '@flowscope/ui';
 import { REDIS_URL, auth, loadDataset, makeApp, makeTokens, redisPrefix, type Tokens } from './helpers.ts';
 
 const SAMPLE_PARAMS: Record<string, string> = {
@@ -41,10 +42,13 @@ describe('authentication and roles on every registered route', () => {
   const endpoints = () =>
     routes.flatMap((r) => [r.method].flat().map((method) => ({ method: method as string, url: r.url, role: r.config?.role, public: r.config?.public === true })));
 
-  it('the route table is what we expect: exactly three public routes, every change needs admin', () => {
+  it('the route table is what we expect: public are only ops routes and the UI shell and assets (no data), every change needs admin', () => {
     const all = endpoints();
     expect(all.length).toBeGreaterThan(30);
-    expect([...new Set(all.filter((e) => e.public).map((e) => e.url))].sort()).toEqual(['/health', '/metrics', '/ready']);
+    const uiPaths = UI_ROUTES.map((r) => r.path);
+    expect([...new Set(all.filter((e) => e.public).map((e) => e.url))].sort()).toEqual(
+      ['/health', '/metrics', '/ready', ...uiPaths, '/assets/*'].sort(),
+    );
     for (const e of all) {
       if (e.method !== 'GET' && e.method !== 'HEAD') expect(e.role, `${e.method} ${e.url}`).toBe('admin');
     }

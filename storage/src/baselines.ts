@@ -1,4 +1,5 @@
-import type { Database, Tx } from './driver.ts';
+import type { Tx } from './driver.ts';
+import type { Queryable } from './sql.ts';
 import { BUCKET_COUNT, quantile } from './histogram.ts';
 
 /**
@@ -140,7 +141,7 @@ export const operationKey = (workflowType: string, layer: string, component: str
  * p50/p95 of duration and self time per operation over [fromMs, toMs), merged from the
  * histograms of the rows in the window (a bucket whose start is in the window counts whole).
  */
-export async function readOperationStats(db: Database, q: OperationStatsQuery): Promise<OperationStats[]> {
+export async function readOperationStats(db: Queryable, q: OperationStatsQuery): Promise<OperationStats[]> {
   const params: unknown[] = [OPERATION_RESOLUTIONS[q.resolution ?? 'hour'], new Date(q.fromMs).toISOString(), new Date(q.toMs).toISOString()];
   let where = 'bucket_seconds = $1 AND bucket_start >= $2::timestamptz AND bucket_start < $3::timestamptz';
   if (q.workflowTypes) {
@@ -228,7 +229,7 @@ export interface CauseQuery {
  * whole workflow type are compared, not only the alert rule's layer: the cause of a slow API
  * is often a database query. Operations without a baseline come last, slowest first.
  */
-export async function topSlowOperations(db: Database, q: CauseQuery): Promise<SlowOperation[]> {
+export async function topSlowOperations(db: Queryable, q: CauseQuery): Promise<SlowOperation[]> {
   const types = q.workflowType ? [q.workflowType] : undefined;
   const [win, base] = await Promise.all([
     readOperationStats(db, { fromMs: q.fromMs, toMs: q.toMs, resolution: 'minute', ...(types ? { workflowTypes: types } : {}) }),
@@ -271,8 +272,7 @@ export async function topSlowOperations(db: Database, q: CauseQuery): Promise<Sl
   return out;
 }
 
-async function slowestStoredSpan(
-  db: Database,
+async function slowestStoredSpan(db: Queryable,
   op: { workflowType: string; layer: string; component: string; operation: string },
   fromMs: number,
   toMs: number,
@@ -314,7 +314,7 @@ export interface ErrorOriginQuery {
  * failed, grouped by operation, with the latest failing workflow as exemplar. Error spans are
  * always kept by the sampler, so stored spans see them all.
  */
-export async function topErrorOrigins(db: Database, q: ErrorOriginQuery): Promise<ErrorOrigin[]> {
+export async function topErrorOrigins(db: Queryable, q: ErrorOriginQuery): Promise<ErrorOrigin[]> {
   const params: unknown[] = [new Date(q.fromMs).toISOString(), new Date(q.toMs).toISOString()];
   let where = 's.is_error AND s.start_time >= $1::timestamptz AND s.start_time < $2::timestamptz';
   if (q.workflowType) {
@@ -386,8 +386,7 @@ export interface AnalysisSpanRow {
  * Stored spans of several workflows for analysis, grouped by workflow id. A workflow with
  * more than maxSpansPerWorkflow spans (by workflow_sessions.span_count) is left out.
  */
-export async function readSpansForAnalysis(
-  db: Database,
+export async function readSpansForAnalysis(db: Queryable,
   workflowIds: readonly string[],
   maxSpansPerWorkflow: number,
 ): Promise<Map<string, AnalysisSpanRow[]>> {

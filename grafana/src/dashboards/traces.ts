@@ -5,11 +5,11 @@
  */
 import { DashboardBuilder, PanelBuilder, RowBuilder, TextBoxVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
-import { FLOWSCOPE_API, JAEGER } from '../datasources.ts';
+import { JAEGER } from '../datasources.ts';
 import { JaegerQueryBuilder, JsonApiQueryBuilder } from '../queries.ts';
+import { API, TAGS, table, TRACES_UID, dashboardLinks, flowscopeUrlVariable, traceLink, withLinks, workflowLink } from '../panels.ts';
 
-export const TRACES_UID = 'flowscope-workflow-traces';
+export { TRACES_UID };
 
 function textbox(name: string, label: string, description: string, value = ''): TextBoxVariableBuilder {
   return new TextBoxVariableBuilder(name)
@@ -23,7 +23,8 @@ export function tracesDashboard(): Dashboard {
   return new DashboardBuilder('workflow traces')
     .uid(TRACES_UID)
     .description('Trace search and waterfall through the flowscope query API (Jaeger-compatible), and recent failed workflows.')
-    .tags(['flowscope', 'generated'])
+    .tags(TAGS)
+    .link(dashboardLinks())
     .editable()
     .refresh('')
     .time({ from: 'now-1h', to: 'now' })
@@ -35,15 +36,11 @@ export function tracesDashboard(): Dashboard {
     )
     .withVariable(textbox('min_duration', 'Min duration', 'Only traces at least this long, for example 500ms or 2s.'))
     .withVariable(textbox('trace_id', 'Trace ID', 'Trace to draw as a waterfall; click a trace id in the search table to open it in Explore.'))
+    .withVariable(flowscopeUrlVariable())
 
     .withRow(new RowBuilder('Search'))
     .withPanel(
-      new TablePanel()
-        .title('Traces')
-        .description('Jaeger trace search over stored (sampled) traces.')
-        .datasource(JAEGER)
-        .height(12)
-        .span(24)
+      table('Traces', 'Jaeger trace search over stored (sampled) traces.', 24, 12, JAEGER)
         .withTarget(
           new JaegerQueryBuilder().search({
             service: '$service',
@@ -67,14 +64,9 @@ export function tracesDashboard(): Dashboard {
     )
     .withRow(new RowBuilder('Failed workflows and errors'))
     .withPanel(
-      new TablePanel()
-        .title('Recent failed workflows')
-        .description('GET /api/v1/debugging/workflows?status=failed (newest first). Search a workflow id as tag workflow.id=… above.')
-        .datasource(FLOWSCOPE_API)
-        .height(10)
-        .span(12)
+      withLinks(table('Recent failed workflows', 'GET /api/v1/debugging/workflows?status=failed (newest first). Search a workflow id as tag workflow.id=… above.', 12, 10)
         .withTarget(
-          new JsonApiQueryBuilder('/workflows')
+          new JsonApiQueryBuilder(`${API}/workflows`)
             .param('status', 'failed')
             .param('limit', '50')
             .field('$.data[*].workflow_id', 'Workflow id')
@@ -82,18 +74,13 @@ export function tracesDashboard(): Dashboard {
             .field('$.data[*].started_at', 'Started', 'time')
             .field('$.data[*].duration_ms', 'Duration (ms)', 'number')
             .field('$.data[*].error_count', 'Errors', 'number')
-            .field('$.data[*].first_trace_id', 'First trace'),
-        ),
+            .field('$.data[*].first_trace_id', 'Trace'),
+        ), workflowLink('Workflow id'), traceLink('Trace')),
     )
     .withPanel(
-      new TablePanel()
-        .title('Unresolved errors')
-        .description('GET /api/v1/debugging/errors?resolved=false (newest first).')
-        .datasource(FLOWSCOPE_API)
-        .height(10)
-        .span(12)
+      withLinks(table('Unresolved errors', 'GET /api/v1/debugging/errors?resolved=false (newest first).', 12, 10)
         .withTarget(
-          new JsonApiQueryBuilder('/errors')
+          new JsonApiQueryBuilder(`${API}/errors`)
             .param('resolved', 'false')
             .param('limit', '50')
             .field('$.data[*].occurred_at', 'Time', 'time')
@@ -103,7 +90,7 @@ export function tracesDashboard(): Dashboard {
             .field('$.data[*].message', 'Message')
             .field('$.data[*].correlation_id', 'Workflow id')
             .field('$.data[*].trace_id', 'Trace'),
-        ),
+        ), workflowLink('Workflow id'), traceLink('Trace')),
     )
     .build();
 }

@@ -1,14 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { FlowscopeError } from '@flowscope/common';
-import { ALERT_METRIC_PATTERN, type Database } from '@flowscope/storage';
+import {
+  ALERT_METRIC_PATTERN, createRule, getAlert, getRule, isUniqueViolation, listAlerts, listOutbox, listRules, updateRule,
+  type AlertRuleFields, type Database,
+} from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
 import {
-  Where, badRequest, bool, commonResponses, dateTime, int, iso, nnum, notFound, nstr, num, obj, pageQuery, pageResponse,
-  parseTime, str, type Page,
+  badRequest, bool, commonResponses, dateTime, int, nnum, notFound, nstr, num, obj, pageQuery, pageResponse, parseTime, str, type Page,
 } from '../http.ts';
-
-const RULE_COLUMNS = `id, name, description, metric, workflow_type, layer, component, warning_threshold, critical_threshold,
-  window_seconds, eval_interval_seconds, recipients, enabled, source, ${iso('created_at')} AS created_at, ${iso('updated_at')} AS updated_at`;
 
 const ruleSchema = obj({
   id: int, name: str, description: str, metric: str, workflow_type: nstr, layer: nstr, component: nstr,
@@ -36,22 +35,7 @@ const ruleBody = {
   enabled: { type: 'boolean' },
 } as const;
 
-type RuleBody = Partial<{
-  name: string;
-  description: string;
-  metric: string;
-  workflow_type: string | null;
-  layer: string | null;
-  component: string | null;
-  warning_threshold: number | null;
-  critical_threshold: number | null;
-  window_seconds: number;
-  eval_interval_seconds: number;
-  recipients: string[];
-  enabled: boolean;
-}>;
-
-const RULE_FIELDS = Object.keys(ruleBody) as (keyof RuleBody)[];
+type RuleBody = Partial<AlertRuleFields>;
 
 const idParams = {
   type: 'object',
@@ -65,7 +49,6 @@ function checkThresholds(b: RuleBody) {
   }
 }
 
-const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 const conflict = () => new FlowscopeError('FS_CONFLICT', 409, 'an alert rule with this name exists');
 
 export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
@@ -80,13 +63,8 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
       },
     },
     async (req) => {
-      const w = new Where().add('enabled = ?', req.query.enabled);
-      const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM alert_rules ${w}`, w.params);
-      const data = await db.query(
-        `SELECT ${RULE_COLUMNS} FROM alert_rules ${w} ORDER BY id LIMIT ${w.param(req.query.limit)} OFFSET ${w.param(req.query.offset)}`,
-        w.params,
-      );
-      return { data, total: count?.n ?? 0, limit: req.query.limit, offset: req.query.offset };
+      const page = await listRules(db, { enabled: req.query.enabled }, req.query);
+      return { ...page, limit: req.query.limit, offset: req.query.offset };
     },
   );
 
@@ -94,7 +72,7 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
     '/alert-rules/:id',
     { schema: { tags: ['alerts'], summary: 'One alert rule', params: idParams, response: { 200: ruleSchema, ...commonResponses } } },
     async (req) => {
-      const [row] = await db.query(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1`, [req.params.id]);
+      const row = await getRule(db, req.params.id);
       if (!row) throw notFound('alert rule');
       return row;
     },
@@ -112,17 +90,10 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
       },
     },
     async (req, reply) => {
-      const b = req.body;
+      const b = req.body as RuleBody & Pick<AlertRuleFields, 'name' | 'metric'>;
       checkThresholds(b);
-      const fields = RULE_FIELDS.filter((f) => b[f] !== undefined);
-      const w = new Where();
-      const placeholders = fields.map((f) => w.param(b[f]));
       try {
-        const [row] = await db.query(
-          `INSERT INTO alert_rules (${[...fields, 'source'].join(', ')}) VALUES (${[...placeholders, "'api'"].join(', ')})
-           RETURNING ${RULE_COLUMNS}`,
-          w.params,
-        );
+        const row = await createRule(db, b);
         req.log.info({ rule: b.name, by: req.principal?.name }, 'alert rule created');
         return reply.code(201).send(row);
       } catch (err) {
@@ -133,16 +104,9 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
   );
 
   const update = async (id: number, b: RuleBody) => {
-    const fields = RULE_FIELDS.filter((f) => b[f] !== undefined);
-    if (fields.length === 0) throw badRequest('nothing to update');
-    const w = new Where();
-    const sets = fields.map((f) => `${f} = ${w.param(b[f])}`);
-    const idParam = w.param(id);
+    if (!Object.values(b).some((v) => v !== undefined)) throw badRequest('nothing to update');
     return db.transaction(async (tx) => {
-      const [row] = await tx.query<{ warning_threshold: number | null; critical_threshold: number | null }>(
-        `UPDATE alert_rules SET ${sets.join(', ')}, updated_at = now() WHERE id = ${idParam} RETURNING ${RULE_COLUMNS}`,
-        w.params,
-      );
+      const row = await updateRule(tx, id, b);
       if (!row) throw notFound('alert rule');
       checkThresholds(row); // throwing rolls the update back
       return row;
@@ -215,24 +179,12 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
     },
     async (req) => {
       const q = req.query;
-      const from = parseTime(q.from, 'from');
-      const to = parseTime(q.to, 'to');
-      const w = new Where()
-        .add('a.state = ?', q.state)
-        .add('a.severity = ?', q.severity)
-        .add('a.rule_id = ?', q.rule_id)
-        .add('a.last_seen >= ?::timestamptz', from === undefined ? undefined : new Date(from).toISOString())
-        .add('a.first_seen < ?::timestamptz', to === undefined ? undefined : new Date(to).toISOString());
-      const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM alerts a ${w}`, w.params);
-      const data = await db.query(
-        `SELECT a.id::float8 AS id, a.rule_id, r.name AS rule_name, r.metric, r.workflow_type, r.layer, r.component, a.scope_key,
-                a.severity, a.state, a.value, a.threshold, ${iso('a.first_seen')} AS first_seen, ${iso('a.last_seen')} AS last_seen,
-                ${iso('a.resolved_at')} AS resolved_at, a.notification_status, ${iso('a.last_notified_at')} AS last_notified_at
-           FROM alerts a JOIN alert_rules r ON r.id = a.rule_id ${w}
-          ORDER BY a.created_at DESC, a.id DESC LIMIT ${w.param(q.limit)} OFFSET ${w.param(q.offset)}`,
-        w.params,
+      const page = await listAlerts(
+        db,
+        { state: q.state, severity: q.severity, ruleId: q.rule_id, fromMs: parseTime(q.from, 'from'), toMs: parseTime(q.to, 'to') },
+        q,
       );
-      return { data, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
+      return { ...page, limit: q.limit, offset: q.offset };
     },
   );
 
@@ -249,13 +201,7 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
       },
     },
     async (req) => {
-      const [alert] = await db.query(
-        `SELECT a.id::float8 AS id, a.rule_id, r.name AS rule_name, r.metric, r.workflow_type, r.layer, r.component, a.scope_key,
-                a.severity, a.state, a.value, a.threshold, ${iso('a.first_seen')} AS first_seen, ${iso('a.last_seen')} AS last_seen,
-                ${iso('a.resolved_at')} AS resolved_at, a.notification_status, ${iso('a.last_notified_at')} AS last_notified_at
-           FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.id = $1`,
-        [req.params.id],
-      );
+      const alert = await getAlert(db, req.params.id);
       if (!alert) throw notFound('alert');
       return alert;
     },
@@ -284,15 +230,8 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
     },
     async (req) => {
       const q = req.query;
-      const w = new Where().add('status = ?', q.status).add('alert_id = ?', q.alert_id);
-      const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_outbox ${w}`, w.params);
-      const data = await db.query(
-        `SELECT id::float8 AS id, alert_id::float8 AS alert_id, recipients, subject, body_text, status, attempts, last_error,
-                ${iso('created_at')} AS created_at, ${iso('updated_at')} AS updated_at, ${iso('sent_at')} AS sent_at
-           FROM email_outbox ${w} ORDER BY created_at DESC, id DESC LIMIT ${w.param(q.limit)} OFFSET ${w.param(q.offset)}`,
-        w.params,
-      );
-      return { data, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
+      const page = await listOutbox(db, { status: q.status, alertId: q.alert_id }, q);
+      return { ...page, limit: q.limit, offset: q.offset };
     },
   );
 }

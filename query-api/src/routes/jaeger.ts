@@ -1,9 +1,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { FlowscopeError } from '@flowscope/common';
-import type { Database } from '@flowscope/storage';
+import {
+  findTraceIds, listOperations, listServices, serviceDependencies, spansOfTraces, type Database, type SpanRow, type TagMatch,
+} from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
-import { Where, badRequest, notFound } from '../http.ts';
-import { SPAN_COLUMNS, type SpanRow } from './workflows.ts';
+import { badRequest, fromStorageError, notFound } from '../http.ts';
 
 /**
  * A Jaeger-compatible query API (the HTTP JSON API of jaeger-query, `model/json`), so that
@@ -172,25 +173,22 @@ interface SearchQuery {
 const MAX_TAGS = 20;
 
 /** Tags matched on dedicated columns; anything else is looked up in span then resource attributes. */
-function addTag(w: Where, key: string, value: string) {
+function tagMatch(key: string, value: string): TagMatch {
   switch (key) {
     case 'workflow.type':
-      return w.add('workflow_type = ?', value);
+      return { column: 'workflow_type', value };
     case 'workflow.id':
-      return w.add('workflow_id = ?', value);
+      return { column: 'workflow_id', value };
     case 'app.layer':
-      return w.add('layer = ?', value);
+      return { column: 'layer', value };
     case 'error':
-      return w.add('is_error = ?', value === 'true');
+      return { column: 'is_error', value: value === 'true' };
     case 'span.kind':
-      return w.add('kind = ?', KIND_NUMBERS[value] ?? -1);
+      return { column: 'kind', value: KIND_NUMBERS[value] ?? -1 };
     case 'otel.status_code':
-      return w.add('status_code = ?', value === 'ERROR' ? 2 : value === 'OK' ? 1 : value === 'UNSET' ? 0 : -1);
-    default: {
-      const k = w.param(key);
-      const v = w.param(value);
-      return w.add(`(attributes ->> ${k}::text = ${v}::text OR resource ->> ${k}::text = ${v}::text)`);
-    }
+      return { column: 'status_code', value: value === 'ERROR' ? 2 : value === 'OK' ? 1 : value === 'UNSET' ? 0 : -1 };
+    default:
+      return { attribute: key, value };
   }
 }
 
@@ -224,7 +222,8 @@ function parseTags(q: SearchQuery): [string, string][] {
 
 export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
   // Errors in Jaeger's envelope: {data: null, errors: [{code, msg}]}.
-  app.setErrorHandler((err: FastifyError | FlowscopeError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError | FlowscopeError, req, reply) => {
+    const err = fromStorageError(thrown, config.FLOWSCOPE_RETRY_AFTER_SECONDS);
     const status =
       err instanceof FlowscopeError ? err.statusCode : err.validation ? 400 : (err.statusCode ?? 500) >= 400 ? (err.statusCode ?? 500) : 500;
     if (status >= 500) req.log.error({ err }, 'jaeger api request failed');
@@ -235,14 +234,8 @@ export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryAp
 
   const loadTraces = async (traceIds: string[]) => {
     if (traceIds.length === 0) return [];
-    const max = config.FLOWSCOPE_QUERY_MAX_SPANS;
-    const rows = await db.query<SpanRow>(
-      `SELECT ${SPAN_COLUMNS} FROM trace_steps WHERE trace_id = ANY($1::text[]) ORDER BY trace_id, start_time, span_id LIMIT $2`,
-      [traceIds, max + 1],
-    );
-    const truncated = rows.length > max;
-    if (truncated) rows.length = max;
-    return toJaegerTraces(rows, traceIds, truncated);
+    const { spans, truncated } = await spansOfTraces(db, traceIds, config.FLOWSCOPE_QUERY_MAX_SPANS);
+    return toJaegerTraces(spans, traceIds, truncated);
   };
 
   const openSchema = (properties: Record<string, unknown>) => ({ type: 'object', properties });
@@ -251,25 +244,10 @@ export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryAp
   app.get(
     '/api/services',
     { schema: { tags: ['jaeger'], summary: 'Service names (span components)', response: { 200: jaegerResponse } } },
-    async () => {
-      const rows = await db.query<{ c: string }>(
-        `WITH RECURSIVE s AS (
-           SELECT min(component) AS c FROM trace_steps
-           UNION ALL
-           SELECT (SELECT min(component) FROM trace_steps WHERE component > s.c) FROM s WHERE s.c IS NOT NULL
-         ) SELECT c FROM s WHERE c IS NOT NULL LIMIT 10000`,
-      );
-      return envelope(rows.map((r) => r.c));
-    },
+    async () => envelope(await listServices(db)),
   );
 
-  const operations = (service: string, kind?: number) => {
-    const w = new Where().add('component = ?', service).add('kind = ?', kind);
-    return db.query<{ name: string; kind: number }>(
-      `SELECT DISTINCT name, kind::int AS kind FROM trace_steps ${w} ORDER BY name, kind LIMIT 10000`,
-      w.params,
-    );
-  };
+  const operations = (service: string, kind?: number) => listOperations(db, service, kind);
 
   app.get<{ Params: { service: string } }>(
     '/api/services/:service/operations',
@@ -353,19 +331,17 @@ export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryAp
         if (!Number.isFinite(d.getTime())) throw badRequest('start/end out of range');
         return d.toISOString();
       };
-      const w = new Where()
-        .add('component = ?', q.service)
-        .add('start_time >= ?::timestamptz', toIso(startUs))
-        .add('start_time <= ?::timestamptz', toIso(endUs + 999));
-      if (q.operation) w.add('name = ?', q.operation);
-      if (q.minDuration) w.add('duration_ms >= ?::float8', parseGoDuration(q.minDuration) / 1000);
-      if (q.maxDuration) w.add('duration_ms <= ?::float8', parseGoDuration(q.maxDuration) / 1000);
-      for (const [k, v] of parseTags(q)) addTag(w, k, v);
-      const matches = await db.query<{ trace_id: string }>(
-        `SELECT trace_id FROM trace_steps ${w} GROUP BY trace_id ORDER BY max(start_time) DESC, trace_id LIMIT ${w.param(limit)}`,
-        w.params,
-      );
-      return envelope(await loadTraces(matches.map((m) => m.trace_id)));
+      const matches = await findTraceIds(db, {
+        service: q.service,
+        operation: q.operation,
+        startFrom: toIso(startUs),
+        startTo: toIso(endUs + 999),
+        minDurationMs: q.minDuration ? parseGoDuration(q.minDuration) / 1000 : undefined,
+        maxDurationMs: q.maxDuration ? parseGoDuration(q.maxDuration) / 1000 : undefined,
+        tags: parseTags(q).map(([k, v]) => tagMatch(k, v)),
+        limit,
+      });
+      return envelope(await loadTraces(matches));
     },
   );
 
@@ -402,17 +378,7 @@ export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryAp
     async (req) => {
       const end = req.query.endTs ?? Date.now();
       const lookback = req.query.lookback ?? 86_400_000;
-      const rows = await db.query<{ parent: string; child: string; n: number }>(
-        `SELECT p.component AS parent, c.component AS child, count(*)::float8 AS n
-           FROM trace_steps c
-           JOIN trace_steps p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id
-          WHERE c.start_time >= $1::timestamptz AND c.start_time <= $2::timestamptz
-            AND p.start_time >= $1::timestamptz - interval '1 hour' AND p.start_time <= $2::timestamptz
-            AND p.component <> c.component
-          GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 10000`,
-        [new Date(end - lookback).toISOString(), new Date(end).toISOString()],
-      );
-      return envelope(rows.map((r) => ({ parent: r.parent, child: r.child, callCount: Number(r.n) })));
+      return envelope(await serviceDependencies(db, new Date(end - lookback).toISOString(), new Date(end).toISOString()));
     },
   );
 }

@@ -1,10 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { emptyBuckets, quantile, type Database } from '@flowscope/storage';
+import { SNAPSHOT_GROUPS, emptyBuckets, quantile, snapshotSeries, type Database, type SnapshotGroup } from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
-import { Where, badRequest, commonResponses, dateTime, nnum, num, obj, parseTime, str, text } from '../http.ts';
-
-const GROUPABLE = ['workflow_type', 'layer', 'component'] as const;
-type GroupCol = (typeof GROUPABLE)[number];
+import { badRequest, commonResponses, dateTime, nnum, num, obj, parseTime, str, text } from '../http.ts';
 
 interface PerfQuery {
   from?: string;
@@ -86,33 +83,19 @@ export function performanceRoutes(app: FastifyInstance, db: Database, config: Qu
       if (points > config.FLOWSCOPE_QUERY_MAX_POINTS) {
         throw badRequest(`range / step gives ${points} points, more than ${config.FLOWSCOPE_QUERY_MAX_POINTS}: use a larger step`);
       }
-      const groupBy = [...new Set((q.group_by ?? '').split(',').filter((g): g is GroupCol => (GROUPABLE as readonly string[]).includes(g)))];
-      const w = new Where()
-        .add('metric = ?', q.metric)
-        .add('bucket_start >= ?::timestamptz', new Date(start).toISOString())
-        .add('bucket_start < ?::timestamptz', new Date(toMs).toISOString())
-        .add('workflow_type = ?', q.workflow_type)
-        .add('layer = ?', q.layer)
-        .add('component = ?', q.component);
-      const stepParam = w.param(step);
-      const t = `(floor(extract(epoch FROM bucket_start) / ${stepParam}::int) * ${stepParam}::int)::float8`;
-      const g = groupBy.map((c) => `, ${c}`).join('');
-      const scalars = await db.query<Record<string, unknown> & { t: number; n: number; errors: number; total: number; min: number | null; max: number | null }>(
-        `SELECT ${t} AS t${g}, sum(count)::float8 AS n, sum(error_count)::float8 AS errors, sum(sum)::float8 AS total,
-                min(min) AS min, max(max) AS max
-           FROM performance_snapshots ${w} GROUP BY 1${g}`,
-        w.params,
-      );
-      const bucketRows = await db.query<Record<string, unknown> & { t: number; i: number; n: number }>(
-        `SELECT p.t${groupBy.map((c) => `, p.${c}`).join('')}, u.i::int AS i, sum(u.b)::float8 AS n
-           FROM (SELECT ${t} AS t${g}, buckets FROM performance_snapshots ${w}) p,
-                unnest(p.buckets) WITH ORDINALITY AS u(b, i)
-          WHERE u.b <> 0
-          GROUP BY p.t${groupBy.map((c) => `, p.${c}`).join('')}, u.i`,
-        w.params,
-      );
-      const seriesKey = (r: Record<string, unknown>) => JSON.stringify(groupBy.map((c) => r[c]));
-      const cellKey = (r: Record<string, unknown> & { t: number }) => `${seriesKey(r)}@${Number(r.t)}`;
+      const groupBy = [...new Set((q.group_by ?? '').split(',').filter((g): g is SnapshotGroup => (SNAPSHOT_GROUPS as readonly string[]).includes(g)))];
+      const { cells: scalars, buckets: bucketRows } = await snapshotSeries(db, {
+        metric: q.metric,
+        fromIso: new Date(start).toISOString(),
+        toIso: new Date(toMs).toISOString(),
+        stepSeconds: step,
+        workflow_type: q.workflow_type,
+        layer: q.layer,
+        component: q.component,
+        groupBy,
+      });
+      const seriesKey = (r: Partial<Record<SnapshotGroup, string>>) => JSON.stringify(groupBy.map((c) => r[c]));
+      const cellKey = (r: Partial<Record<SnapshotGroup, string>> & { t: number }) => `${seriesKey(r)}@${Number(r.t)}`;
       const hist = new Map<string, number[]>();
       for (const r of bucketRows) {
         const k = cellKey(r);

@@ -1,18 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { normalizeOperation, readSpansForAnalysis, type Database } from '@flowscope/storage';
+import {
+  WORKFLOW_SORTS, WORKFLOW_STATUSES, errorsOfWorkflow, getWorkflow, listWorkflows, normalizeOperation, readSpansForAnalysis, spansOf,
+  workflowIdsOfTrace, type Database, type SpanList, type SpanRow,
+} from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
 import { buildTree, criticalPath, layerBreakdown, walk, type SpanNode } from '../analysis.ts';
 import { Baselines } from '../baselines.ts';
 import { findSuspects, type Suspect } from '../suspects.ts';
 import {
-  Where, badRequest, bool, commonResponses, dateTime, int, iso, micros, nnum, notFound, nstr, num, obj, pageQuery,
-  pageResponse, parseTime, str, text, type Page,
+  bool, commonResponses, dateTime, int, nnum, notFound, nstr, num, obj, pageQuery, pageResponse, parseRange, str, text, type Page,
 } from '../http.ts';
-
-export const WORKFLOW_STATUSES = ['in_progress', 'completed', 'failed', 'timed_out'] as const;
-
-const WORKFLOW_COLUMNS = `workflow_id, workflow_type, status, user_id, first_trace_id,
-  ${iso('started_at')} AS started_at, ${iso('ended_at')} AS ended_at, duration_ms, span_count, error_count, keep AS stored`;
 
 export const workflowSchema = obj({
   workflow_id: str, workflow_type: str, status: str, user_id: nstr, first_trace_id: nstr, started_at: str,
@@ -24,39 +21,10 @@ export const spanSchema = obj({
   name: str, kind: int, status_code: int, status_message: nstr, is_error: bool, start_time: str, end_time: str,
   duration_ms: num, self_ms: num, user_id: nstr, attributes: { type: 'object', additionalProperties: true },
   events: { type: 'array', items: { type: 'object', additionalProperties: true } },
+  scope_name: nstr, resource: { type: 'object', additionalProperties: true },
+  links: { type: 'array', items: { type: 'object', additionalProperties: true } },
   children: { type: 'array', items: { type: 'object', additionalProperties: true } },
 });
-
-export interface SpanRow {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  workflow_id: string;
-  workflow_type: string;
-  layer: string;
-  component: string;
-  name: string;
-  kind: number;
-  status_code: number;
-  status_message: string | null;
-  is_error: boolean;
-  start_time: string;
-  end_time: string;
-  duration_ms: number;
-  user_id: string | null;
-  scope_name: string | null;
-  attributes: Record<string, unknown>;
-  resource: Record<string, unknown>;
-  events: { name: string; time: string; attributes: Record<string, unknown> }[];
-  links: { traceId: string; spanId: string; attributes: Record<string, unknown> }[];
-  start_us: number;
-  end_us: number;
-}
-
-export const SPAN_COLUMNS = `trace_id, span_id, parent_span_id, workflow_id, workflow_type, layer, component, name, kind::int AS kind,
-  status_code::int AS status_code, status_message, is_error, ${iso('start_time')} AS start_time, ${iso('end_time')} AS end_time,
-  duration_ms, user_id, scope_name, attributes, resource, events, links,
-  ${micros('start_time')} AS start_us, ${micros('end_time')} AS end_us`;
 
 export interface AnalysisContext {
   baselines: Baselines;
@@ -64,23 +32,13 @@ export interface AnalysisContext {
 }
 
 /**
- * Loads spans (bounded) and shapes them as a tree with self times, per-layer time, critical
- * path and ranked suspects.
+ * Shapes loaded spans as a tree with self times, per-layer time, critical path and ranked
+ * suspects (against the per-operation baselines around the spans' time).
  */
-export async function spanAnalysis(db: Database, where: Where, maxSpans: number, ctx: AnalysisContext) {
-  const rows = await db.query<SpanRow>(
-    `SELECT ${SPAN_COLUMNS} FROM trace_steps ${where} ORDER BY start_time, span_id LIMIT ${where.param(maxSpans + 1)}`,
-    where.params,
-  );
-  const truncated = rows.length > maxSpans;
-  if (truncated) rows.length = maxSpans;
-  for (const r of rows) {
-    r.start_us = Number(r.start_us);
-    r.end_us = Number(r.end_us);
-  }
+export async function spanAnalysis({ spans: rows, truncated }: SpanList, ctx: AnalysisContext) {
   const roots = buildTree(rows);
   const shape = (n: SpanNode<SpanRow>): Record<string, unknown> => {
-    const { start_us: _s, end_us: _e, resource: _r, links: _l, scope_name: _sc, ...span } = n.span;
+    const { start_us: _s, end_us: _e, ...span } = n.span;
     return { ...span, self_ms: n.self_us / 1000, children: n.children.map(shape) };
   };
   let count = 0;
@@ -89,7 +47,7 @@ export async function spanAnalysis(db: Database, where: Where, maxSpans: number,
   const path = criticalPath(roots, toleranceUs);
   const lookup = await ctx.baselines.lookup(
     [...new Set(rows.map((r) => r.workflow_type))],
-    rows.length > 0 ? Math.min(...rows.map((r) => r.start_us)) / 1000 : Date.now(),
+    rows.length > 0 ? rows.reduce((m, r) => Math.min(m, r.start_us), Infinity) / 1000 : Date.now(),
   );
   const suspects = findSuspects(roots, path, lookup, { max: ctx.config.FLOWSCOPE_SUSPECTS_MAX, toleranceUs });
   return {
@@ -144,6 +102,7 @@ interface ListQuery extends Page {
   min_duration_ms?: number;
   max_duration_ms?: number;
   has_errors?: boolean;
+  sort?: string;
 }
 
 /**
@@ -158,7 +117,10 @@ async function topSuspects(
   config: QueryApiConfig,
 ): Promise<Map<string, Suspect>> {
   const out = new Map<string, Suspect>();
-  const ids = rows.filter((r) => r.stored && r.status !== 'in_progress').slice(0, config.FLOWSCOPE_TOP_SUSPECT_MAX_WORKFLOWS).map((r) => r.workflow_id);
+  const ids = rows
+    .filter((r) => r.stored && r.status !== 'in_progress')
+    .slice(0, config.FLOWSCOPE_TOP_SUSPECT_MAX_WORKFLOWS)
+    .map((r) => r.workflow_id);
   const spans = await readSpansForAnalysis(db, ids, config.FLOWSCOPE_TOP_SUSPECT_MAX_SPANS);
   const toleranceUs = config.FLOWSCOPE_CRITICAL_PATH_TOLERANCE_MS * 1000;
   for (const r of rows) {
@@ -203,6 +165,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
             min_duration_ms: { type: 'number', minimum: 0, maximum: 1e12 },
             max_duration_ms: { type: 'number', minimum: 0, maximum: 1e12 },
             has_errors: { type: 'boolean' },
+            sort: { type: 'string', enum: Object.keys(WORKFLOW_SORTS), default: '-started_at', description: 'order; `-` for descending' },
             ...pageQuery(config),
           },
         },
@@ -214,28 +177,25 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
     },
     async (req) => {
       const q = req.query;
-      const from = parseTime(q.from, 'from');
-      const to = parseTime(q.to, 'to');
-      if (from !== undefined && to !== undefined && from > to) throw badRequest('from must not be after to');
-      const w = new Where()
-        .add('workflow_type = ?', q.workflow_type)
-        .add('status = ?', q.status)
-        .add('user_id = ?', q.user_id)
-        .add('started_at >= ?::timestamptz', from === undefined ? undefined : new Date(from).toISOString())
-        .add('started_at < ?::timestamptz', to === undefined ? undefined : new Date(to).toISOString())
-        .add('duration_ms >= ?::float8', q.min_duration_ms)
-        .add('duration_ms <= ?::float8', q.max_duration_ms);
-      if (q.has_errors === true) w.add('error_count > 0');
-      if (q.has_errors === false) w.add('error_count = 0');
-      const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_sessions ${w}`, w.params);
-      const rows = await db.query<{ workflow_id: string; status: string; stored: boolean }>(
-        `SELECT ${WORKFLOW_COLUMNS} FROM workflow_sessions ${w}
-          ORDER BY started_at DESC, workflow_id LIMIT ${w.param(q.limit)} OFFSET ${w.param(q.offset)}`,
-        w.params,
+      const { fromMs, toMs } = parseRange(q);
+      const page = await listWorkflows(
+        db,
+        {
+          workflowType: q.workflow_type,
+          status: q.status,
+          userId: q.user_id,
+          fromMs,
+          toMs,
+          minDurationMs: q.min_duration_ms,
+          maxDurationMs: q.max_duration_ms,
+          hasErrors: q.has_errors,
+        },
+        q,
+        q.sort,
       );
-      const tops = await topSuspects(db, rows, ctx, config);
-      const data = rows.map((r) => ({ ...r, top_suspect: tops.get(r.workflow_id) ?? null }));
-      return { data, total: count?.n ?? 0, limit: q.limit, offset: q.offset };
+      const tops = await topSuspects(db, page.data, ctx, config);
+      const data = page.data.map((r) => ({ ...r, top_suspect: tops.get(r.workflow_id) ?? null }));
+      return { ...page, data, limit: q.limit, offset: q.offset };
     },
   );
 
@@ -254,15 +214,10 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
     },
     async (req) => {
       const id = req.params.workflowId;
-      const [workflow] = await db.query(`SELECT ${WORKFLOW_COLUMNS} FROM workflow_sessions WHERE workflow_id = $1`, [id]);
+      const workflow = await getWorkflow(db, id);
       if (!workflow) throw notFound('workflow');
-      const analysis = await spanAnalysis(db, new Where().add('workflow_id = ?', id), config.FLOWSCOPE_QUERY_MAX_SPANS, ctx);
-      const errors = await db.query(
-        `SELECT id::float8 AS id, trace_id, span_id, layer, component, span_name, severity, error_type, message,
-                ${iso('occurred_at')} AS occurred_at, resolved
-           FROM error_logs WHERE correlation_id = $1 ORDER BY occurred_at, id LIMIT 1000`,
-        [id],
-      );
+      const analysis = await spanAnalysis(await spansOf(db, { workflowId: id }, config.FLOWSCOPE_QUERY_MAX_SPANS), ctx);
+      const errors = await errorsOfWorkflow(db, id);
       return { workflow, ...analysis, errors };
     },
   );
@@ -283,13 +238,9 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
     },
     async (req) => {
       const traceId = req.params.traceId.toLowerCase();
-      const analysis = await spanAnalysis(db, new Where().add('trace_id = ?', traceId), config.FLOWSCOPE_QUERY_MAX_SPANS, ctx);
+      const analysis = await spanAnalysis(await spansOf(db, { traceId }, config.FLOWSCOPE_QUERY_MAX_SPANS), ctx);
       if (analysis.span_count === 0) throw notFound('trace');
-      const ids = await db.query<{ workflow_id: string }>(
-        'SELECT DISTINCT workflow_id FROM trace_steps WHERE trace_id = $1 ORDER BY workflow_id',
-        [traceId],
-      );
-      return { trace_id: traceId, workflow_ids: ids.map((r) => r.workflow_id), ...analysis };
+      return { trace_id: traceId, workflow_ids: await workflowIdsOfTrace(db, traceId), ...analysis };
     },
   );
 }

@@ -1,0 +1,215 @@
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { parseConfig } from '@flowscope/common';
+import { BUCKET_COUNT, copyLine, nanosToIso, SPAN_COLUMNS, spanValues, type Database } from '@flowscope/storage';
+import { buildQueryApi, createToken, queryApiConfigShape } from '@flowscope/query-api';
+import { percentile, round, type BenchContext, type BenchSection } from '../lib/context.ts';
+import { benchDatabase, workloadRecords } from '../lib/db.ts';
+import { prng, SERVICES, WORKFLOW_TYPES } from '../lib/workload.ts';
+
+const DAY_MS = 86_400_000;
+const CHUNK_SPANS = 20_000;
+const SESSION_COLUMNS = ['workflow_id', 'workflow_type', 'status', 'user_id', 'first_trace_id', 'started_at', 'ended_at', 'span_count', 'error_count', 'keep'];
+
+interface PoolSpan {
+  line: string;
+  startOffsetMs: number;
+  endOffsetMs: number;
+}
+interface PoolTrace {
+  traceId: string;
+  type: string;
+  user: string | null;
+  spans: PoolSpan[];
+  durationMs: number;
+  errors: number;
+}
+
+const START = '\u0001S\u0001';
+const END = '\u0001E\u0001';
+
+/**
+ * Loads `total` spans spread over the last 24 hours by COPY on two connections: a pool of
+ * workload traces (mapped by the collector's stages, so the rows are what it stores) is
+ * repeated with new trace ids and times. One workflow session per trace, and 24 hours of
+ * minute snapshots for every workflow type × layer × component.
+ */
+async function load(ctx: BenchContext, db: Database, total: number, now: number): Promise<{ traceIds: string[]; loadSeconds: number }> {
+  const rand = prng(7);
+  const records = workloadRecords(rand, Math.min(20_000, total));
+  const byTrace = new Map<string, typeof records>();
+  for (const r of records) {
+    const list = byTrace.get(r.traceId) ?? [];
+    list.push(r);
+    byTrace.set(r.traceId, list);
+  }
+  const pool: PoolTrace[] = [];
+  for (const [traceId, spans] of byTrace) {
+    const t0 = spans.reduce((m, s) => (s.startUnixNano < m ? s.startUnixNano : m), spans[0]!.startUnixNano);
+    const t1 = spans.reduce((m, s) => (s.endUnixNano > m ? s.endUnixNano : m), spans[0]!.endUnixNano);
+    pool.push({
+      traceId,
+      type: spans[0]!.workflowType,
+      user: spans[0]!.userId,
+      durationMs: Number(t1 - t0) / 1e6,
+      errors: spans.filter((s) => s.isError).length,
+      spans: spans.map((s) => {
+        const v = spanValues(s);
+        v[SPAN_COLUMNS.indexOf('start_time')] = START;
+        v[SPAN_COLUMNS.indexOf('end_time')] = END;
+        return { line: copyLine(v), startOffsetMs: Number(s.startUnixNano - t0) / 1e6, endOffsetMs: Number(s.endUnixNano - t0) / 1e6 };
+      }),
+    });
+  }
+  const sample: string[] = [];
+  let made = 0;
+  let seq = 0;
+  const nextChunk = (): { spans: string[]; sessions: string[] } | undefined => {
+    if (made >= total) return undefined;
+    const spans: string[] = [];
+    const sessions: string[] = [];
+    while (spans.length < CHUNK_SPANS && made < total) {
+      const p = pool[seq % pool.length]!;
+      const id = (seq++).toString(16).padStart(8, '0') + p.traceId.slice(8);
+      if (seq % 97 === 0) sample.push(id);
+      const startMs = now - Math.floor(rand() * (DAY_MS - 60_000)) - 60_000;
+      for (const s of p.spans) {
+        spans.push(
+          s.line
+            .replaceAll(p.traceId, id)
+            .replace(START, nanosToIso(BigInt(Math.round((startMs + s.startOffsetMs) * 1000)) * 1000n))
+            .replace(END, nanosToIso(BigInt(Math.round((startMs + s.endOffsetMs) * 1000)) * 1000n)),
+        );
+      }
+      made += p.spans.length;
+      sessions.push(
+        copyLine([`wf-${id}`, p.type, p.errors > 0 ? 'failed' : 'completed', p.user, id, new Date(startMs).toISOString(), new Date(startMs + p.durationMs).toISOString(), p.spans.length, p.errors, true]),
+      );
+    }
+    return { spans, sessions };
+  };
+  let lastLog = Date.now();
+  const t0 = performance.now();
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let c = nextChunk(); c; c = nextChunk()) {
+        const chunk = c;
+        await db.transaction(async (tx) => {
+          await tx.copyIn('trace_steps', SPAN_COLUMNS, chunk.spans, () => []);
+          await tx.copyIn('workflow_sessions', SESSION_COLUMNS, chunk.sessions, () => []);
+        });
+        if (Date.now() - lastLog > 10_000) {
+          lastLog = Date.now();
+          ctx.log(`loaded ${made.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} spans`);
+        }
+      }
+    }),
+  );
+  const loadSeconds = (performance.now() - t0) / 1000;
+  // 24 hours of minute snapshots, every workflow type × layer × component (as the collector derives
+  // them from this workload); two hours only for the harness test's tiny database.
+  const hours = total < 100_000 ? 2 : 24;
+  await db.query(
+    `INSERT INTO performance_snapshots (bucket_start, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
+     SELECT m, t, l, c, 'duration_ms', 40, 1, 40 * 12.5, 0.4, 180,
+            (SELECT array_agg(CASE WHEN i BETWEEN 10 AND 14 THEN 8 ELSE 0 END::bigint ORDER BY i) FROM generate_series(1, $1::int) i)
+       FROM generate_series(date_trunc('minute', $2::timestamptz) - make_interval(hours => $5::int), date_trunc('minute', $2::timestamptz), interval '1 minute') m,
+            unnest($3::text[]) t, unnest(ARRAY['api', 'service', 'database', 'cache', 'external']) l, unnest($4::text[]) c
+      WHERE (l = 'api') = (c = 'api-gateway')`,
+    [BUCKET_COUNT, new Date(now).toISOString(), [...WORKFLOW_TYPES], SERVICES.slice(1), hours],
+  );
+  await db.query('ANALYZE');
+  return { traceIds: sample, loadSeconds };
+}
+
+const TARGETS_MS: Record<string, number> = {
+  'trace by id': 10,
+  'workflow by correlation id, with analysis': 50,
+  'workflow search by type and time': 100,
+  'Jaeger search by service and tag': 200,
+  '24-hour performance series': 200,
+};
+
+/**
+ * Queries on a database of 1M (and, in full mode, 10M) spans, through the query API's own
+ * routes (in-process, app.inject: routing, auth, SQL, shaping, JSON), p50/p99 against the
+ * issue's targets.
+ */
+export const querySection: BenchSection = {
+  name: 'queries',
+  async run(ctx) {
+    for (const total of ctx.sizes.querySpans) {
+      const t = await benchDatabase('fs_bench_queries', 4);
+      try {
+        const now = Date.now();
+        const { traceIds, loadSeconds } = await load(ctx, t.db, total, now);
+        const copy2 = ctx.find('copy', 'COPY into indexed trace_steps, 2 connections');
+        ctx.add({
+          section: 'queries',
+          name: `load ${total.toLocaleString('en-US')} spans by COPY (with sessions)`,
+          value: total / loadSeconds,
+          unit: 'spans/s',
+          baseline: copy2 ? 'COPY, 2 connections' : 'none (copy section not run)',
+          ratio: copy2 ? total / loadSeconds / copy2.value : null,
+          extra: { seconds: round(loadSeconds, 1) },
+        });
+        const app = await buildQueryApi({
+          db: t.db,
+          config: parseConfig(queryApiConfigShape, { FLOWSCOPE_RATE_LIMIT_MAX: '1000000' }),
+          logger: pino({ level: 'silent' }),
+        });
+        await app.ready();
+        const { token } = await createToken(t.db, { name: 'bench', role: 'viewer' });
+        const headers = { authorization: `Bearer ${token}` };
+        const rand = prng(11);
+        const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+        const hourAgo = () => new Date(now - Math.floor(rand() * 23 * 3_600_000) - 3_600_000);
+        const urls: Record<string, () => string> = {
+          'trace by id': () => `/api/v1/debugging/traces/${pick(traceIds)}`,
+          'workflow by correlation id, with analysis': () => `/api/v1/debugging/workflows/wf-${pick(traceIds)}`,
+          'workflow search by type and time': () => {
+            const from = hourAgo();
+            return `/api/v1/debugging/workflows?workflow_type=${pick(WORKFLOW_TYPES)}&from=${from.toISOString()}&to=${new Date(from.getTime() + 3_600_000).toISOString()}&limit=50`;
+          },
+          'Jaeger search by service and tag': () => {
+            const from = hourAgo();
+            const tags = encodeURIComponent(JSON.stringify({ 'http.response.status_code': '500' }));
+            return `/jaeger/api/traces?service=api-gateway&tags=${tags}&start=${from.getTime() * 1000}&end=${(from.getTime() + 3_600_000) * 1000}&limit=20`;
+          },
+          '24-hour performance series': () =>
+            `/api/v1/debugging/performance?workflow_type=${pick(WORKFLOW_TYPES)}&from=${new Date(now - DAY_MS).toISOString()}&to=${new Date(now).toISOString()}&step=300`,
+        };
+        try {
+          for (const [name, url] of Object.entries(urls)) {
+            const times: number[] = [];
+            for (let i = 0; i < ctx.sizes.queryIterations + 3; i++) {
+              const u = url();
+              const t0 = performance.now();
+              const res = await app.inject({ method: 'GET', url: u, headers });
+              const ms = performance.now() - t0;
+              if (res.statusCode !== 200) throw new Error(`${name}: GET ${u} answered ${res.statusCode}: ${res.body.slice(0, 300)}`);
+              if (i >= 3) times.push(ms); // the first few warm caches up
+            }
+            const p99 = percentile(times, 99);
+            const target = TARGETS_MS[name]!;
+            ctx.add({
+              section: 'queries',
+              name: `${(total / 1e6).toFixed(total < 1e6 ? 2 : 0)}M spans: ${name} p99`,
+              value: p99,
+              unit: 'ms',
+              baseline: `target ${target} ms`,
+              ratio: p99 / target,
+              target: `< ${target} ms`,
+              met: p99 < target,
+              extra: { p50_ms: round(percentile(times, 50), 1), requests: times.length },
+            });
+          }
+        } finally {
+          await app.close();
+        }
+      } finally {
+        await t.dispose();
+      }
+    }
+  },
+};

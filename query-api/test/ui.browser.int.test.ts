@@ -1,0 +1,321 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { FastifyInstance } from 'fastify';
+import { parseConfig } from '@flowscope/common';
+import { buildCollector, collectorConfigShape, type Collector } from '@flowscope/collector';
+import { writeSpans, type Database, type SpanRecord } from '@flowscope/storage';
+import { openTestDatabase } from '@flowscope/storage/testing';
+import { uiBuilt } from '@flowscope/ui';
+import { LocalEventBus } from '../src/index.ts';
+import { makeApp, makeTokens, testLogger, type Tokens } from './helpers.ts';
+import { expectAccessible, launchChromium, newPage, saveScreenshot, type Browser } from './browser.ts';
+
+/**
+ * The UI in a real Chromium against the real query API, collector and PostgreSQL, with data
+ * sent by the OpenTelemetry SDK. Selects by role and label, as a person would.
+ */
+describe('the browser UI', () => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+  let collector: Collector;
+  let app: FastifyInstance;
+  let tokens: Tokens;
+  let browser: Browser;
+  let ui: string;
+  let otlp: string;
+  const run = Date.now().toString(36);
+  const okId = `ui-ok-${run}`;
+  const failedId = `ui-failed-${run}`;
+  const bigId = `ui-big-${run}`;
+
+  /** One workflow through the SDK: an API span over a database query and a payment call that fails when asked. */
+  async function sendWorkflow(id: string, type: string, fail: boolean): Promise<void> {
+    const providers: BasicTracerProvider[] = [];
+    const tracer = (service: string) => {
+      const p = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': service, 'service.version': '1.4.2', 'deployment.environment': 'test' }),
+        spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlp}/v1/traces` }))],
+      });
+      providers.push(p);
+      return p.getTracer('flowscope-ui-test', '1.0.0');
+    };
+    const wf = { 'workflow.type': type, 'workflow.id': id, 'user.id': 'u-1042' };
+    const api = tracer('shop-api');
+    const orders = tracer('order-service');
+    const payments = tracer('payment-service');
+    // explicit times, as a real checkout takes them (ms after t0)
+    const t0 = Date.now() - 1000;
+    const at = (ms: number) => new Date(t0 + ms);
+    const server = api.startSpan('POST /api/checkout', { kind: SpanKind.SERVER, startTime: at(0), attributes: { ...wf, 'http.request.method': 'POST', 'http.route': '/api/checkout' } });
+    const ctx = trace.setSpan(context.active(), server);
+    const q = orders.startSpan('INSERT orders', { kind: SpanKind.CLIENT, startTime: at(12), attributes: { ...wf, 'db.system': 'postgresql', 'db.operation.name': 'INSERT' } }, ctx);
+    q.end(at(38));
+    const charge = payments.startSpan('charge card', { kind: SpanKind.CLIENT, startTime: at(45), attributes: { ...wf, 'app.layer': 'external', 'peer.service': 'card-gateway' } }, ctx);
+    if (fail) {
+      const err = new Error('card gateway answered 502 Bad Gateway');
+      err.name = 'PaymentGatewayError';
+      err.stack = `PaymentGatewayError: card gateway answered 502 Bad Gateway\n    at chargeCard (/srv/payment/src/charge.ts:41:11)\n    at processPayment (/srv/payment/src/index.ts:88:5)`;
+      charge.recordException(err, at(390));
+      charge.setStatus({ code: SpanStatusCode.ERROR, message: 'card gateway answered 502' });
+    }
+    charge.end(at(fail ? 391 : 160));
+    if (fail) server.setStatus({ code: SpanStatusCode.ERROR, message: 'payment failed' });
+    server.end(at(fail ? 402 : 171));
+    for (const p of providers) await p.forceFlush();
+    for (const p of providers) await p.shutdown();
+  }
+
+  /** A 10,000-span workflow: an API span over 99 service calls of 100 queries each. */
+  function bigWorkflow(id: string): SpanRecord[] {
+    const traceId = Buffer.from(run.padEnd(16, '0').slice(0, 16)).toString('hex');
+    const t0 = BigInt(Date.now() - 60_000) * 1_000_000n;
+    const ms = (n: number) => BigInt(Math.round(n * 1e6));
+    const sid = (n: number) => n.toString(16).padStart(16, '0');
+    const base = {
+      traceId, workflowId: id, workflowType: 'report', kind: 1, statusCode: 0, statusMessage: null, isError: false, userId: 'u-7',
+      scopeName: 'big', attributes: {}, events: [], links: [],
+    };
+    const out: SpanRecord[] = [{ ...base, spanId: sid(1), parentSpanId: null, layer: 'api', component: 'report-api', name: 'GET /report', startUnixNano: t0, endUnixNano: t0 + ms(5000), resource: { 'service.name': 'report-api' } }];
+    let n = 2;
+    for (let i = 0; i < 99; i++) {
+      const callId = sid(n++);
+      const start = t0 + ms(10 + i * 50);
+      out.push({ ...base, spanId: callId, parentSpanId: sid(1), layer: 'service', component: 'ledger', name: `load page ${i}`, startUnixNano: start, endUnixNano: start + ms(45), resource: { 'service.name': 'ledger' } });
+      for (let j = 0; j < 100; j++) {
+        const qs = start + ms(0.4 * j);
+        out.push({ ...base, spanId: sid(n++), parentSpanId: callId, layer: 'database', component: 'ledger', name: `SELECT entries ${i}.${j}`, startUnixNano: qs, endUnixNano: qs + ms(0.35), resource: { 'service.name': 'ledger' } });
+      }
+    }
+    return out;
+  }
+
+  beforeAll(async () => {
+    if (!uiBuilt()) throw new Error('the UI is not built: run `npx pnpm@10.34.8 ui:build` (the test command does it first)');
+    ({ db, dispose } = await openTestDatabase('postgres'));
+    tokens = await makeTokens(db);
+    const events = new LocalEventBus();
+    collector = buildCollector({ db, config: parseConfig(collectorConfigShape, { DEBUGGING_TRACE_SAMPLING_RATE: '1' }), logger: testLogger(), events });
+    await collector.app.listen({ host: '127.0.0.1', port: 0 });
+    otlp = `http://127.0.0.1:${(collector.app.server.address() as { port: number }).port}`;
+    app = await makeApp(db, {}, { events });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    ui = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    await sendWorkflow(okId, 'checkout', false);
+    await sendWorkflow(failedId, 'checkout', true);
+    await writeSpans(db, { spans: bigWorkflow(bigId), errors: [] });
+    browser = await launchChromium();
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await collector?.close();
+    await dispose?.();
+  });
+
+  const signIn = async (page: Awaited<ReturnType<typeof newPage>>, token: string) => {
+    await page.goto(`${ui}/signin`);
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+
+  it('refuses a bad token with a message on the page, accepts a good one, and signs out', async () => {
+    const page = await newPage(browser, 'signin');
+    const res = await page.goto(`${ui}/`);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    // no token: the sign-in page, remembering where the person wanted to go
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/signin');
+    await expectAccessible(page, 'sign-in');
+    await page.getByLabel('API token').fill('fs_not_a_real_token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not accepted');
+    await page.getByLabel('API token').fill(tokens.revoked);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('revoked');
+    await expectAccessible(page, 'sign-in with an error');
+
+    await page.getByLabel('API token').fill(tokens.viewer);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    expect(page.url()).not.toContain(tokens.viewer);
+    expect(await page.getByText('viewer-test').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to flowscope' }).waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length)).toBe(0);
+    expect(page.problems).toEqual([]);
+    await page.close();
+  });
+
+  it('lists the workflows the OpenTelemetry SDK sent through the collector, and opens one', async () => {
+    const page = await newPage(browser, 'workflows');
+    await signIn(page, tokens.viewer);
+    const runs = page.getByRole('table', { name: 'Workflow runs' });
+    await runs.getByRole('link', { name: okId }).waitFor();
+    await runs.getByRole('link', { name: failedId }).waitFor();
+    await expectAccessible(page, 'workflows');
+    await saveScreenshot(page, 'ui-workflows');
+    // filter: failed only
+    await page.getByLabel('Status').selectOption('failed');
+    await expect.poll(() => new URL(page.url()).searchParams.get('status')).toBe('failed');
+    await expect.poll(() => runs.getByRole('link', { name: okId }).count()).toBe(0);
+    expect(await runs.getByRole('link', { name: failedId }).count()).toBe(1);
+    await runs.getByRole('link', { name: failedId }).click();
+    await page.getByRole('heading', { level: 1, name: new RegExp(failedId) }).waitFor();
+    expect(page.problems).toEqual([]);
+    await page.close();
+  });
+
+  it("a failed workflow's page marks the failing span, shows its exception stack and its error", async () => {
+    const page = await newPage(browser, 'failed-workflow');
+    await signIn(page, tokens.viewer);
+    await page.goto(`${ui}/workflows/${failedId}`);
+    const spans = page.getByRole('list', { name: 'Spans' });
+    const failing = spans.getByRole('button', { name: /^payment-service charge card, .*, error/ });
+    await failing.waitFor();
+    expect(await spans.getByRole('button', { name: /^order-service INSERT orders, (?!.*error)/ }).count()).toBe(1);
+    // the errors of the workflow, and the span they happened in
+    const errors = page.getByRole('region', { name: /^Errors/ });
+    await errors.getByText('card gateway answered 502 Bad Gateway').first().waitFor();
+    await failing.click();
+    const detail = page.getByRole('complementary', { name: 'Span detail' });
+    await detail.getByRole('heading', { name: /charge card/ }).waitFor();
+    const stack = detail.getByLabel('Exception stack trace');
+    expect(await stack.textContent()).toContain('at chargeCard (/srv/payment/src/charge.ts:41:11)');
+    expect(await detail.getByLabel('Resource').textContent()).toContain('payment-service');
+    await expectAccessible(page, 'workflow page');
+    await saveScreenshot(page, 'ui-workflow');
+    expect(page.problems).toEqual([]);
+    await page.close();
+  });
+
+  it('an unknown correlation id shows a not-found page', async () => {
+    const page = await newPage(browser, 'not-found');
+    await signIn(page, tokens.viewer);
+    await page.goto(`${ui}/workflows/no-such-workflow-${run}`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    expect(await page.getByText(`no-such-workflow-${run}`).count()).toBe(1);
+    await expectAccessible(page, 'not found');
+    await page.close();
+  });
+  it('a new workflow appears live, without a reload, and not while paused', async () => {
+    const page = await newPage(browser, 'live');
+    await signIn(page, tokens.viewer);
+    await page.getByText('Live', { exact: true }).waitFor();
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
+    const runs = page.getByRole('table', { name: 'Workflow runs' });
+    const liveId = `ui-live-${run}`;
+    await sendWorkflow(liveId, 'login', true);
+    await runs.getByRole('link', { name: liveId }).waitFor({ timeout: 15_000 });
+    // paused: the next one waits, counted, until resumed
+    await page.getByRole('button', { name: 'Pause live updates' }).click();
+    const pausedId = `ui-paused-${run}`;
+    await sendWorkflow(pausedId, 'login', false);
+    await page.getByText(/Live updates paused \(\d+ new events?\)/).waitFor({ timeout: 15_000 });
+    expect(await runs.getByRole('link', { name: pausedId }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Resume live updates' }).click();
+    await runs.getByRole('link', { name: pausedId }).waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
+    expect(page.problems).toEqual([]);
+    await page.close();
+  });
+
+  it('an admin resolves an error; a viewer has no resolve control', async () => {
+    const viewer = await newPage(browser, 'errors-viewer');
+    await signIn(viewer, tokens.viewer);
+    await viewer.getByRole('link', { name: 'Errors' }).click();
+    const list = viewer.getByRole('region', { name: 'Error list' });
+    await list.getByText('card gateway answered 502 Bad Gateway').first().waitFor();
+    expect(await list.getByRole('button', { name: /^Resolve/ }).count()).toBe(0);
+    await expectAccessible(viewer, 'errors');
+    await viewer.close();
+
+    const page = await newPage(browser, 'errors-admin');
+    await signIn(page, tokens.admin);
+    await page.goto(`${ui}/workflows/${failedId}`);
+    const errors = page.getByRole('region', { name: /^Errors/ });
+    const resolve = errors.getByRole('button', { name: /^Resolve PaymentGatewayError/ });
+    await resolve.first().waitFor();
+    const before = await resolve.count();
+    await resolve.first().click();
+    await expect.poll(() => resolve.count()).toBe(before - 1);
+    const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM error_logs WHERE correlation_id = $1 AND resolved AND resolved_by = 'admin-test'", [failedId]);
+    expect(row!.n).toBe(1);
+    expect(page.problems).toEqual([]);
+    await page.close();
+  });
+
+  it('a viewer cannot edit a rule (no control); an admin can', async () => {
+    const created = await app.inject({
+      method: 'POST', url: '/api/v1/debugging/alert-rules', headers: { authorization: `Bearer ${tokens.admin}` },
+      payload: { name: `ui checkout p95 ${run}`, metric: 'duration_ms:p95', workflow_type: 'checkout', layer: 'api', warning_threshold: 200, critical_threshold: 500 },
+    });
+    expect(created.statusCode).toBe(201);
+    const ruleName = `ui checkout p95 ${run}`;
+    const viewer = await newPage(browser, 'rules-viewer');
+    await signIn(viewer, tokens.viewer);
+    await viewer.goto(`${ui}/alerts`);
+    const rules = viewer.getByRole('table', { name: 'Alert rules' });
+    await rules.getByText(ruleName).waitFor();
+    expect(await rules.getByRole('button').count()).toBe(0);
+    expect(await viewer.getByText('Rules are changed with an admin token.').count()).toBe(1);
+    await expectAccessible(viewer, 'alerts');
+    await viewer.close();
+
+    const admin = await newPage(browser, 'rules-admin');
+    await signIn(admin, tokens.admin);
+    await admin.goto(`${ui}/alerts`);
+    await admin.getByRole('button', { name: `Edit rule ${ruleName}` }).click();
+    const form = admin.getByRole('form', { name: `Edit rule ${ruleName}` });
+    await form.getByLabel('Warning').fill('250');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await db.query<{ w: number }>('SELECT warning_threshold::float8 AS w FROM alert_rules WHERE name = $1', [ruleName]))[0]?.w).toBe(250);
+    expect(admin.problems).toEqual([]);
+    await admin.close();
+  });
+
+  it('a 10,000-span workflow opens, virtualised, and scrolls to its last span', async () => {
+    const page = await newPage(browser, 'big-workflow');
+    await signIn(page, tokens.viewer);
+    await page.goto(`${ui}/workflows/${bigId}`);
+    await page.getByText('10,000 of 10,000 spans shown').waitFor({ timeout: 30_000 });
+    const spans = page.getByRole('list', { name: 'Spans' });
+    const drawn = await spans.getByRole('listitem').count();
+    expect(drawn).toBeGreaterThan(10);
+    expect(drawn).toBeLessThan(200);
+    await page.getByRole('region', { name: 'Span timeline' }).evaluate((el) => {
+      (el as unknown as { scrollTop: number; scrollHeight: number }).scrollTop = (el as unknown as { scrollHeight: number }).scrollHeight;
+    });
+    await spans.getByRole('button', { name: /^ledger SELECT entries 98\.99,/ }).waitFor();
+    // collapsing the root (back at the top) leaves one row
+    await page.getByRole('region', { name: 'Span timeline' }).evaluate((el) => {
+      (el as unknown as { scrollTop: number }).scrollTop = 0;
+    });
+    await page.getByRole('button', { name: /^Collapse GET \/report/ }).click();
+    await page.getByText('1 of 10,000 spans shown').waitFor();
+    await expectAccessible(page, 'big workflow');
+    await page.close();
+  });
+
+  it('every other page passes the accessibility check: trace, performance, system, one alert', async () => {
+    const page = await newPage(browser, 'pages');
+    await signIn(page, tokens.admin);
+    const [t] = await db.query<{ trace_id: string }>('SELECT first_trace_id AS trace_id FROM workflow_sessions WHERE workflow_id = $1', [failedId]);
+    await page.goto(`${ui}/traces/${t!.trace_id}`);
+    await page.getByRole('list', { name: 'Spans' }).getByRole('button', { name: /charge card/ }).waitFor();
+    await expectAccessible(page, 'trace');
+    await page.goto(`${ui}/performance?layer=api`);
+    await page.getByRole('img', { name: /p50, p95 and p99 latency of api spans/ }).locator('canvas').waitFor();
+    expect(await page.getByText(/warning 200 ms, critical 500 ms/).count()).toBeGreaterThan(0);
+    await expectAccessible(page, 'performance');
+    await page.goto(`${ui}/system`);
+    await page.getByText('healthy', { exact: true }).waitFor();
+    await expectAccessible(page, 'system');
+    await page.goto(`${ui}/alerts/999999`);
+    await page.getByRole('alert').waitFor();
+    await expectAccessible(page, 'alert');
+    expect(page.problems).toEqual([]);
+    await page.close();
+  });
+});

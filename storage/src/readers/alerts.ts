@@ -1,0 +1,291 @@
+import { Where, iso, isoOrUndefined, pageOf, type Page, type Paged, type Queryable } from '../sql.ts';
+
+/**
+ * Alert rules and alerts (alert_rules, alerts): what the API edits and lists, and what the
+ * alerting worker reads and writes on each evaluation. Contract:
+ * - `AlertRuleRow` is the one shape of an alert_rules row (thresholds as numbers or null,
+ *   times ISO-8601 UTC with microseconds); `AlertRuleFields` its writable part;
+ * - a rule name is unique: creating or renaming onto an existing name throws the driver's
+ *   unique violation (SQLSTATE 23505, see `isUniqueViolation`);
+ * - alert lists are newest first (created_at DESC, id DESC); `from` matches alerts still seen
+ *   at or after it (last_seen), `to` alerts first seen before it;
+ * - evaluation writes (`openAlert` … `resolveAlert`) are meant to run inside the evaluation
+ *   transaction, after `lockEvaluation`.
+ */
+
+export type AlertSeverity = 'warning' | 'critical';
+export type AlertState = 'firing' | 'resolved';
+
+/** The writable fields of an alert rule. */
+export interface AlertRuleFields {
+  name: string;
+  description: string;
+  metric: string;
+  workflow_type: string | null;
+  layer: string | null;
+  component: string | null;
+  warning_threshold: number | null;
+  critical_threshold: number | null;
+  window_seconds: number;
+  eval_interval_seconds: number;
+  recipients: string[];
+  enabled: boolean;
+}
+
+/** One alert_rules row as every reader returns it. */
+export interface AlertRuleRow extends AlertRuleFields {
+  id: number;
+  /** 'config' (thresholds from the environment), 'defaults' (seed file) or 'api'. */
+  source: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export const ALERT_RULE_FIELDS = [
+  'name', 'description', 'metric', 'workflow_type', 'layer', 'component', 'warning_threshold', 'critical_threshold',
+  'window_seconds', 'eval_interval_seconds', 'recipients', 'enabled',
+] as const satisfies readonly (keyof AlertRuleFields)[];
+
+const RULE_COLUMNS = `id, name, description, metric, workflow_type, layer, component, warning_threshold, critical_threshold,
+  window_seconds, eval_interval_seconds, recipients, enabled, source, ${iso('created_at')} AS created_at, ${iso('updated_at')} AS updated_at`;
+
+/** True for the driver error of a unique constraint (e.g. a second rule with the same name). */
+export const isUniqueViolation = (err: unknown) => (err as { code?: string } | null)?.code === '23505';
+
+const numberOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+function ruleRow(r: AlertRuleRow): AlertRuleRow {
+  return {
+    ...r,
+    id: Number(r.id),
+    warning_threshold: numberOrNull(r.warning_threshold),
+    critical_threshold: numberOrNull(r.critical_threshold),
+    window_seconds: Number(r.window_seconds),
+    eval_interval_seconds: Number(r.eval_interval_seconds),
+    recipients: r.recipients ?? [],
+  };
+}
+
+export async function listRules(db: Queryable, f: { enabled?: boolean | undefined }, page: Page): Promise<Paged<AlertRuleRow>> {
+  const w = new Where().add('enabled = ?', f.enabled);
+  const p = await pageOf<AlertRuleRow>(db, { from: 'alert_rules', columns: RULE_COLUMNS, orderBy: 'id' }, w, page);
+  return { data: p.data.map(ruleRow), total: p.total };
+}
+
+/** Every enabled rule, by id (what the worker evaluates). */
+export async function enabledRules(db: Queryable): Promise<AlertRuleRow[]> {
+  return (await db.query<AlertRuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled ORDER BY id`)).map(ruleRow);
+}
+
+export async function getRule(db: Queryable, id: number): Promise<AlertRuleRow | undefined> {
+  const [row] = await db.query<AlertRuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1`, [id]);
+  return row && ruleRow(row);
+}
+
+const fieldsOf = (b: Partial<AlertRuleFields>) => ALERT_RULE_FIELDS.filter((f) => b[f] !== undefined);
+
+/** Creates a rule from the given fields (the others take the table's defaults), source 'api'. */
+export async function createRule(db: Queryable, b: Partial<AlertRuleFields> & Pick<AlertRuleFields, 'name' | 'metric'>): Promise<AlertRuleRow> {
+  const fields = fieldsOf(b);
+  const w = new Where();
+  const placeholders = fields.map((f) => w.param(b[f]));
+  const [row] = await db.query<AlertRuleRow>(
+    `INSERT INTO alert_rules (${[...fields, 'source'].join(', ')}) VALUES (${[...placeholders, "'api'"].join(', ')})
+     RETURNING ${RULE_COLUMNS}`,
+    w.params,
+  );
+  return ruleRow(row!);
+}
+
+/** Changes the given fields (at least one) and updated_at; undefined when there is no such rule. */
+export async function updateRule(db: Queryable, id: number, b: Partial<AlertRuleFields>): Promise<AlertRuleRow | undefined> {
+  const fields = fieldsOf(b);
+  if (fields.length === 0) throw new Error('updateRule: nothing to update');
+  const w = new Where();
+  const sets = fields.map((f) => `${f} = ${w.param(b[f])}`);
+  const idParam = w.param(id);
+  const [row] = await db.query<AlertRuleRow>(
+    `UPDATE alert_rules SET ${sets.join(', ')}, updated_at = now() WHERE id = ${idParam} RETURNING ${RULE_COLUMNS}`,
+    w.params,
+  );
+  return row && ruleRow(row);
+}
+
+/**
+ * Seeds rules by name. Rules with source 'config' get their thresholds updated when they
+ * changed; every other existing rule is left as it is. Safe under concurrent starts.
+ */
+export async function seedRules(db: Queryable, rules: readonly (AlertRuleFields & { source: string })[]): Promise<void> {
+  await db.query(
+    `INSERT INTO alert_rules (name, description, metric, workflow_type, layer, component, warning_threshold,
+            critical_threshold, window_seconds, eval_interval_seconds, recipients, enabled, source)
+     SELECT r.name, r.description, r.metric, r.workflow_type, r.layer, r.component, r.warning_threshold,
+            r.critical_threshold, r.window_seconds, r.eval_interval_seconds,
+            ARRAY(SELECT jsonb_array_elements_text(r.recipients)), r.enabled, r.source
+       FROM jsonb_to_recordset($1::jsonb) AS r(name text, description text, metric text, workflow_type text, layer text,
+            component text, warning_threshold double precision, critical_threshold double precision,
+            window_seconds integer, eval_interval_seconds integer, recipients jsonb, enabled boolean, source text)
+     ON CONFLICT (name) DO UPDATE SET
+       warning_threshold = EXCLUDED.warning_threshold,
+       critical_threshold = EXCLUDED.critical_threshold,
+       updated_at = now()
+     WHERE alert_rules.source = 'config' AND EXCLUDED.source = 'config'
+       AND (alert_rules.warning_threshold IS DISTINCT FROM EXCLUDED.warning_threshold
+            OR alert_rules.critical_threshold IS DISTINCT FROM EXCLUDED.critical_threshold)`,
+    [JSON.stringify(rules)],
+  );
+}
+
+/** One alert with its rule's name, metric and scope fields. */
+export interface AlertRow {
+  id: number;
+  rule_id: number;
+  rule_name: string;
+  metric: string;
+  workflow_type: string | null;
+  layer: string | null;
+  component: string | null;
+  scope_key: string;
+  severity: AlertSeverity;
+  state: AlertState;
+  value: number;
+  threshold: number;
+  first_seen: string;
+  last_seen: string;
+  resolved_at: string | null;
+  notification_status: string;
+  last_notified_at: string | null;
+}
+
+const ALERT_COLUMNS = `a.id::float8 AS id, a.rule_id, r.name AS rule_name, r.metric, r.workflow_type, r.layer, r.component, a.scope_key,
+  a.severity, a.state, a.value, a.threshold, ${iso('a.first_seen')} AS first_seen, ${iso('a.last_seen')} AS last_seen,
+  ${iso('a.resolved_at')} AS resolved_at, a.notification_status, ${iso('a.last_notified_at')} AS last_notified_at`;
+const ALERTS_WITH_RULE = 'alerts a JOIN alert_rules r ON r.id = a.rule_id';
+
+export interface AlertFilter {
+  state?: AlertState | undefined;
+  severity?: AlertSeverity | undefined;
+  ruleId?: number | undefined;
+  fromMs?: number | undefined;
+  toMs?: number | undefined;
+}
+
+export function listAlerts(db: Queryable, f: AlertFilter, page: Page): Promise<Paged<AlertRow>> {
+  const w = new Where()
+    .add('a.state = ?', f.state)
+    .add('a.severity = ?', f.severity)
+    .add('a.rule_id = ?', f.ruleId)
+    .add('a.last_seen >= ?::timestamptz', isoOrUndefined(f.fromMs))
+    .add('a.first_seen < ?::timestamptz', isoOrUndefined(f.toMs));
+  return pageOf<AlertRow>(
+    db,
+    { from: ALERTS_WITH_RULE, countFrom: 'alerts a', columns: ALERT_COLUMNS, orderBy: 'a.created_at DESC, a.id DESC' },
+    w,
+    page,
+  );
+}
+
+export async function getAlert(db: Queryable, id: number): Promise<AlertRow | undefined> {
+  const [row] = await db.query<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM ${ALERTS_WITH_RULE} WHERE a.id = $1`, [id]);
+  return row;
+}
+
+/** The alerts with these ids (any order), with numeric value and threshold. */
+export async function getAlerts(db: Queryable, ids: readonly number[]): Promise<AlertRow[]> {
+  const rows = await db.query<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM ${ALERTS_WITH_RULE} WHERE a.id = ANY($1::bigint[])`, [ids]);
+  return rows.map((r) => ({ ...r, id: Number(r.id), rule_id: Number(r.rule_id), value: Number(r.value), threshold: Number(r.threshold) }));
+}
+
+/** A firing alert as the evaluation sees it. */
+export interface FiringAlert {
+  id: number;
+  rule_id: number;
+  scope_key: string;
+  severity: AlertSeverity;
+  value: number;
+  threshold: number;
+  first_seen_ms: number;
+  last_notified_ms: number | null;
+}
+
+/** Serialises evaluations across workers: holds until the calling transaction ends. */
+export async function lockEvaluation(tx: Queryable): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('flowscope_alert_evaluation'))`);
+}
+
+/** Firing alerts of the given rules. */
+export async function firingAlerts(tx: Queryable, ruleIds: readonly number[]): Promise<FiringAlert[]> {
+  const rows = await tx.query<FiringAlert>(
+    `SELECT id, rule_id, scope_key, severity, value, threshold,
+            extract(epoch FROM first_seen) * 1000 AS first_seen_ms,
+            extract(epoch FROM last_notified_at) * 1000 AS last_notified_ms
+       FROM alerts WHERE state = 'firing' AND rule_id = ANY($1::int[])`,
+    [ruleIds],
+  );
+  return rows.map((r) => ({
+    ...r,
+    id: Number(r.id),
+    rule_id: Number(r.rule_id),
+    value: Number(r.value),
+    threshold: Number(r.threshold),
+    first_seen_ms: Number(r.first_seen_ms),
+    last_notified_ms: r.last_notified_ms === null ? null : Number(r.last_notified_ms),
+  }));
+}
+
+/** Resolves (without notification) firing alerts whose rule is not among `ruleIds` (disabled or deleted). */
+export async function resolveAlertsOfOtherRules(tx: Queryable, ruleIds: readonly number[], nowIso: string): Promise<void> {
+  await tx.query(
+    `UPDATE alerts SET state = 'resolved', resolved_at = $1::timestamptz
+      WHERE state = 'firing' AND NOT (rule_id = ANY($2::int[]))`,
+    [nowIso, ruleIds],
+  );
+}
+
+/** Opens a firing alert, notification pending; returns its id. */
+export async function openAlert(
+  tx: Queryable,
+  a: { ruleId: number; scopeKey: string; severity: AlertSeverity; value: number | null; threshold: number; nowIso: string },
+): Promise<number> {
+  const rows = await tx.query<{ id: string | number }>(
+    `INSERT INTO alerts (rule_id, scope_key, severity, state, value, threshold, first_seen, last_seen, notification_status, last_notified_at)
+     VALUES ($1, $2, $3, 'firing', $4, $5, $6::timestamptz, $6::timestamptz, 'pending', $6::timestamptz) RETURNING id`,
+    [a.ruleId, a.scopeKey, a.severity, a.value, a.threshold, a.nowIso],
+  );
+  return Number(rows[0]!.id);
+}
+
+/** Raises a firing alert to critical, notification pending. */
+export async function escalateAlert(tx: Queryable, id: number, a: { threshold: number; value: number | null; nowIso: string }): Promise<void> {
+  await tx.query(
+    `UPDATE alerts SET severity = 'critical', threshold = $2, value = $3, last_seen = $4::timestamptz,
+            last_notified_at = $4::timestamptz, notification_status = 'pending' WHERE id = $1`,
+    [id, a.threshold, a.value, a.nowIso],
+  );
+}
+
+/** Records a new value of a firing alert; with `notify`, a reminder is pending. */
+export async function touchAlert(tx: Queryable, id: number, a: { value: number | null; nowIso: string; notify: boolean }): Promise<void> {
+  if (a.notify) {
+    await tx.query(
+      `UPDATE alerts SET value = $2, last_seen = $3::timestamptz, last_notified_at = $3::timestamptz, notification_status = 'pending' WHERE id = $1`,
+      [id, a.value, a.nowIso],
+    );
+  } else {
+    await tx.query(`UPDATE alerts SET value = $2, last_seen = $3::timestamptz WHERE id = $1`, [id, a.value, a.nowIso]);
+  }
+}
+
+/** Resolves a firing alert (keeping its last value when `value` is null), notification pending. */
+export async function resolveAlert(tx: Queryable, id: number, a: { value: number | null; nowIso: string }): Promise<void> {
+  await tx.query(
+    `UPDATE alerts SET state = 'resolved', resolved_at = $3::timestamptz, value = coalesce($2, value),
+            last_notified_at = $3::timestamptz, notification_status = 'pending' WHERE id = $1`,
+    [id, a.value, a.nowIso],
+  );
+}
+
+/** Sets an alert's notification status (pending, sent, failed, unsent); a null id does nothing. */
+export async function setAlertNotification(q: Queryable, alertId: string | number | null, status: string): Promise<void> {
+  if (alertId === null) return;
+  await q.query('UPDATE alerts SET notification_status = $2 WHERE id = $1', [alertId, status]);
+}

@@ -1,0 +1,232 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BUCKET_COUNT, activeAdminExists, activeWorkflowsByType, bucketIndex, claimOutbox, createRule, emptyBuckets, enabledRules,
+  errorsOfWorkflow, escalateAlert, failAbandonedOutbox, findActiveToken, findTraceIds, firingAlerts, getAlert, getAlerts, getError,
+  getRule, getWorkflow, getWorkflows, healthCounts, insertOutbox, insertToken, isUniqueViolation, listAlerts, listErrors,
+  listOperations, listOutbox, listRules, listServices, listTokens, listWorkflows, lockEvaluation, lockOutboxRow, markOutboxFailed,
+  markOutboxSent, openAlert, outboxStatus, pendingOutbox, recordTokenUse, resolveAlert, resolveAlertsOfOtherRules, revokeToken,
+  seedRules, serviceDependencies, setAlertNotification, setErrorResolved, snapshotSeries, snapshotsInWindow, spansOf, spansOfTraces,
+  tokenHashExists, touchAlert, updateRule, workflowIdsOfTrace, writeSnapshotDeltas, writeSpans, type AlertRuleFields, type Database,
+} from '../src/index.ts';
+import { openTestDatabase, type Driver } from '../src/testing.ts';
+import { errorRecord, hex, span } from './fixtures.ts';
+
+// Every reader against both drivers, as the writer's suite does (storage.int.test.ts).
+const MIN = 60_000;
+const T0 = Math.floor(Date.now() / MIN) * MIN - 10 * MIN; // ten minutes ago, on a minute
+const iso = (ms: number) => new Date(ms).toISOString();
+const TRACE1 = hex(1, 32);
+const TRACE2 = hex(2, 32);
+
+const rule = (over: Partial<AlertRuleFields> = {}): AlertRuleFields => ({
+  name: 'p95', description: '', metric: 'duration_ms:p95', workflow_type: '*', layer: 'api', component: null,
+  warning_threshold: 100, critical_threshold: 500, window_seconds: 300, eval_interval_seconds: 15, recipients: [], enabled: true,
+  ...over,
+});
+
+describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ db, dispose } = await openTestDatabase(driver));
+    await writeSpans(db, {
+      spans: [
+        span({ traceId: TRACE1, spanId: hex(1, 16), workflowId: 'wf-a', startMs: T0, durationMs: 40, attributes: { 'http.route': '/checkout' } }),
+        span({
+          traceId: TRACE1, spanId: hex(2, 16), parentSpanId: hex(1, 16), workflowId: 'wf-a', layer: 'database', component: 'orders-db',
+          name: 'SELECT orders', kind: 3, isError: true, statusCode: 2, startMs: T0 + 5, durationMs: 20,
+        }),
+        span({ traceId: TRACE2, spanId: hex(3, 16), parentSpanId: hex(9, 16), workflowId: 'wf-b', workflowType: 'login', component: 'auth', startMs: T0 + MIN, durationMs: 5 }),
+      ],
+      errors: [errorRecord({ traceId: TRACE1, spanId: hex(2, 16), correlationId: 'wf-a', layer: 'database', component: 'orders-db', occurredUnixNano: BigInt(T0 + 5) * 1_000_000n })],
+    });
+    const buckets = emptyBuckets();
+    buckets[bucketIndex(40)] = 3;
+    await db.transaction((tx) =>
+      writeSnapshotDeltas(tx, [
+        { bucketStartMs: T0, workflowType: 'checkout', layer: 'api', component: 'api-gateway', metric: 'duration_ms', count: 3, errorCount: 1, sum: 120, min: 40, max: 40, buckets },
+        { bucketStartMs: T0 + MIN, workflowType: 'login', layer: 'api', component: 'auth', metric: 'duration_ms', count: 3, errorCount: 0, sum: 120, min: 40, max: 40, buckets },
+      ]),
+    );
+  });
+  afterAll(async () => {
+    await dispose();
+  });
+
+  it('workflows: list with filters and total, one, several, active by type', async () => {
+    const all = await listWorkflows(db, {}, { limit: 10, offset: 0 });
+    expect(all.total).toBe(2);
+    expect(all.data.map((w) => w.workflow_id)).toEqual(['wf-b', 'wf-a']); // newest first
+    const failed = await listWorkflows(db, { hasErrors: true, fromMs: T0, toMs: T0 + MIN }, { limit: 10, offset: 0 });
+    expect(failed.data.map((w) => [w.workflow_id, w.status, w.error_count, w.stored])).toEqual([['wf-a', 'failed', 1, true]]);
+    expect((await listWorkflows(db, { workflowType: 'login' }, { limit: 1, offset: 1 })).data).toEqual([]);
+    const one = await getWorkflow(db, 'wf-a');
+    expect(one?.started_at).toBe(iso(T0).replace('Z', '000Z'));
+    expect(await getWorkflow(db, 'nope')).toBeUndefined();
+    expect((await getWorkflows(db, ['wf-b', 'nope'])).map((w) => w.workflow_type)).toEqual(['login']);
+    expect(await activeWorkflowsByType(db)).toEqual([{ workflow_type: 'login', n: 1 }]);
+  });
+
+  it('traces: spans of a workflow or trace (bounded), of several traces, workflow ids of a trace', async () => {
+    const wf = await spansOf(db, { workflowId: 'wf-a' }, 10);
+    expect(wf.truncated).toBe(false);
+    expect(wf.spans.map((s) => [s.span_id, s.parent_span_id, s.kind, s.is_error])).toEqual([
+      [hex(1, 16), null, 2, false],
+      [hex(2, 16), hex(1, 16), 3, true],
+    ]);
+    expect(wf.spans[0]!.start_us).toBe(T0 * 1000);
+    expect(wf.spans[0]!.end_us - wf.spans[0]!.start_us).toBe(40_000);
+    expect(wf.spans[0]!.attributes).toEqual({ 'http.route': '/checkout' });
+    const cut = await spansOf(db, { traceId: TRACE1 }, 1);
+    expect([cut.spans.length, cut.truncated]).toEqual([1, true]);
+    const both = await spansOfTraces(db, [TRACE2, TRACE1], 10);
+    expect(both.spans.map((s) => s.trace_id)).toEqual([TRACE1, TRACE1, TRACE2]);
+    expect(await workflowIdsOfTrace(db, TRACE1)).toEqual(['wf-a']);
+  });
+
+  it('traces: services, operations, search by tags and duration, dependencies', async () => {
+    expect(await listServices(db)).toEqual(['api-gateway', 'auth', 'orders-db']);
+    expect(await listOperations(db, 'orders-db')).toEqual([{ name: 'SELECT orders', kind: 3 }]);
+    expect(await listOperations(db, 'orders-db', 2)).toEqual([]);
+    const range = { startFrom: iso(T0 - MIN), startTo: iso(T0 + 2 * MIN), limit: 10 };
+    expect(await findTraceIds(db, { ...range, service: 'api-gateway', tags: [{ attribute: 'http.route', value: '/checkout' }] })).toEqual([TRACE1]);
+    expect(await findTraceIds(db, { ...range, service: 'api-gateway', tags: [{ attribute: 'service.name', value: 'api-gateway' }] })).toEqual([TRACE1]);
+    expect(await findTraceIds(db, { ...range, service: 'orders-db', tags: [{ column: 'is_error', value: true }], minDurationMs: 19, maxDurationMs: 21 })).toEqual([TRACE1]);
+    expect(await findTraceIds(db, { ...range, service: 'api-gateway', tags: [{ column: 'layer', value: 'database' }] })).toEqual([]);
+    expect(await findTraceIds(db, { ...range, service: 'auth', operation: 'nope', tags: [] })).toEqual([]);
+    expect(await serviceDependencies(db, range.startFrom, range.startTo)).toEqual([{ parent: 'api-gateway', child: 'orders-db', callCount: 1 }]);
+  });
+
+  it('errors: list, one, of a workflow, resolve and unresolve', async () => {
+    const list = await listErrors(db, { layer: 'database', resolved: false, fromMs: T0, toMs: T0 + MIN }, { limit: 10, offset: 0 });
+    expect(list.total).toBe(1);
+    const e = list.data[0]!;
+    expect([e.correlation_id, e.component, e.message, typeof e.id]).toEqual(['wf-a', 'orders-db', 'boom', 'number']);
+    expect((await listErrors(db, { toMs: T0 }, { limit: 10, offset: 0 })).total).toBe(0);
+    expect((await getError(db, e.id))?.span_id).toBe(hex(2, 16));
+    expect(await getError(db, e.id + 1000)).toBeUndefined();
+    expect((await errorsOfWorkflow(db, 'wf-a')).map((x) => x.id)).toEqual([e.id]);
+    const resolved = await setErrorResolved(db, e.id, { resolved: true, by: 'alice' });
+    expect([resolved?.resolved, resolved?.resolved_by, typeof resolved?.resolved_at]).toEqual([true, 'alice', 'string']);
+    const again = await setErrorResolved(db, e.id, { resolved: false });
+    expect([again?.resolved, again?.resolved_by, again?.resolved_at]).toEqual([false, null, null]);
+    expect(await setErrorResolved(db, e.id + 1000, { resolved: false })).toBeUndefined();
+  });
+
+  it('alert rules: create (unique name), update, one, list, enabled, seed', async () => {
+    const created = await createRule(db, { name: 'api p95', metric: 'duration_ms:p95', critical_threshold: 500, recipients: ['a@example.com'] });
+    expect([created.source, created.window_seconds, created.warning_threshold, created.critical_threshold, created.recipients]).toEqual(['api', 300, null, 500, ['a@example.com']]);
+    const dup = await createRule(db, { name: 'api p95', metric: 'duration_ms:p95' }).catch((err: unknown) => err);
+    expect(isUniqueViolation(dup)).toBe(true);
+    const updated = await updateRule(db, created.id, { enabled: false, warning_threshold: 200 });
+    expect([updated?.enabled, updated?.warning_threshold]).toEqual([false, 200]);
+    expect(await updateRule(db, created.id + 1000, { enabled: true })).toBeUndefined();
+    expect((await getRule(db, created.id))?.name).toBe('api p95');
+    await seedRules(db, [{ ...rule({ name: 'from-config' }), source: 'config' }, { ...rule({ name: 'from-file' }), source: 'defaults' }]);
+    await seedRules(db, [{ ...rule({ name: 'from-config', warning_threshold: 150 }), source: 'config' }, { ...rule({ name: 'from-file', warning_threshold: 150 }), source: 'defaults' }]);
+    const list = await listRules(db, { enabled: true }, { limit: 10, offset: 0 });
+    expect(list.data.map((r) => [r.name, r.warning_threshold])).toEqual([['from-config', 150], ['from-file', 100]]);
+    expect((await listRules(db, {}, { limit: 10, offset: 0 })).total).toBe(3);
+    expect((await enabledRules(db)).map((r) => r.name)).toEqual(['from-config', 'from-file']);
+  });
+
+  it('alerts: open, firing, escalate, touch, resolve, list, one, several, notification status', async () => {
+    const [r1, r2] = await enabledRules(db);
+    const now = iso(T0);
+    const ids = await db.transaction(async (tx) => {
+      await lockEvaluation(tx);
+      const a = await openAlert(tx, { ruleId: r1!.id, scopeKey: 'workflow_type=checkout', severity: 'warning', value: 120, threshold: 100, nowIso: now });
+      const b = await openAlert(tx, { ruleId: r2!.id, scopeKey: '', severity: 'warning', value: 130, threshold: 100, nowIso: now });
+      return [a, b] as const;
+    });
+    const firing = await firingAlerts(db, [r1!.id]);
+    expect(firing).toEqual([{ id: ids[0], rule_id: r1!.id, scope_key: 'workflow_type=checkout', severity: 'warning', value: 120, threshold: 100, first_seen_ms: T0, last_notified_ms: T0 }]);
+    await escalateAlert(db, ids[0], { threshold: 500, value: 600, nowIso: iso(T0 + MIN) });
+    await touchAlert(db, ids[0], { value: 610, nowIso: iso(T0 + 2 * MIN), notify: false });
+    let a = await getAlert(db, ids[0]);
+    expect([a?.severity, a?.value, a?.threshold, a?.rule_name, a?.last_notified_at?.startsWith(iso(T0 + MIN).slice(0, 19))]).toEqual(['critical', 610, 500, r1!.name, true]);
+    await touchAlert(db, ids[0], { value: 620, nowIso: iso(T0 + 3 * MIN), notify: true });
+    await setAlertNotification(db, ids[0], 'sent');
+    await resolveAlert(db, ids[0], { value: null, nowIso: iso(T0 + 4 * MIN) });
+    a = await getAlert(db, ids[0]);
+    expect([a?.state, a?.value, a?.notification_status, a?.resolved_at?.slice(0, 19)]).toEqual(['resolved', 620, 'pending', iso(T0 + 4 * MIN).slice(0, 19)]);
+    await resolveAlertsOfOtherRules(db, [r1!.id], now); // r2 "disabled": its alert stops firing
+    expect(await firingAlerts(db, [r1!.id, r2!.id])).toEqual([]);
+    const list = await listAlerts(db, { state: 'resolved', fromMs: T0 }, { limit: 1, offset: 0 });
+    expect([list.total, list.data[0]?.id]).toEqual([2, ids[1]]); // newest first
+    expect((await listAlerts(db, { toMs: T0 }, { limit: 10, offset: 0 })).total).toBe(0);
+    expect((await getAlerts(db, [ids[1], 999_999])).map((x) => [x.id, x.rule_name])).toEqual([[ids[1], r2!.name]]);
+    expect(await getAlert(db, 999_999)).toBeUndefined();
+  });
+
+  it('outbox: idempotent insert, pending, claim, lock, sent is final, abandoned, list', async () => {
+    const [alert] = (await listAlerts(db, {}, { limit: 1, offset: 0 })).data;
+    const m = { alertId: alert!.id, recipients: ['a@example.com'], subject: 's', text: 't', html: '<p>t</p>', status: 'pending' as const, lastError: null };
+    const id = (await insertOutbox(db, { ...m, key: 'k1' }))!;
+    expect(await insertOutbox(db, { ...m, key: 'k1' })).toBeUndefined();
+    const unsent = (await insertOutbox(db, { ...m, key: 'k2', status: 'unsent', lastError: 'no smtp' }))!;
+    expect(await pendingOutbox(db, 5)).toEqual([id]);
+    const claimed = await claimOutbox(db, id);
+    expect([claimed?.id, claimed?.alert_id, claimed?.attempts, claimed?.body_html, claimed?.recipients]).toEqual([id, alert!.id, 1, '<p>t</p>', ['a@example.com']]);
+    expect(await claimOutbox(db, unsent)).toBeUndefined();
+    expect([await outboxStatus(db, id), await outboxStatus(db, unsent), await outboxStatus(db, 999_999)]).toEqual(['sending', 'unsent', undefined]);
+    expect(await db.transaction((tx) => lockOutboxRow(tx, id))).toBe('sending');
+    expect(await failAbandonedOutbox(db, 1, iso(Date.now() + MIN))).toBe(1);
+    expect(await outboxStatus(db, id)).toBe('failed');
+    await markOutboxSent(db, id);
+    await markOutboxFailed(db, id, 'failed', 'late failure');
+    expect(await outboxStatus(db, id)).toBe('sent');
+    const list = await listOutbox(db, { alertId: alert!.id }, { limit: 10, offset: 0 });
+    expect(list.data.map((r) => [r.id, r.status])).toEqual([[unsent, 'unsent'], [id, 'sent']]);
+    expect((await listOutbox(db, { status: 'pending' }, { limit: 10, offset: 0 })).total).toBe(0);
+  });
+
+  it('snapshots: series per step and group with merged buckets; rows in a window', async () => {
+    const { cells, buckets } = await snapshotSeries(db, {
+      metric: 'duration_ms', fromIso: iso(T0), toIso: iso(T0 + 10 * MIN), stepSeconds: 600, groupBy: ['workflow_type'],
+    });
+    expect(cells.map((c) => [c.workflow_type, Number(c.t), Number(c.n), Number(c.errors), Number(c.total)]).sort()).toEqual([
+      ['checkout', Math.floor(T0 / 600_000) * 600, 3, 1, 120],
+      ['login', Math.floor((T0 + MIN) / 600_000) * 600, 3, 0, 120],
+    ]);
+    expect(buckets.map((b) => [b.workflow_type, b.i, Number(b.n)]).sort()).toEqual([
+      ['checkout', bucketIndex(40) + 1, 3],
+      ['login', bucketIndex(40) + 1, 3],
+    ]);
+    const filtered = await snapshotSeries(db, { metric: 'duration_ms', fromIso: iso(T0), toIso: iso(T0 + 10 * MIN), stepSeconds: 60, groupBy: [], component: 'auth' });
+    expect(filtered.cells.map((c) => Number(c.t) * 1000)).toEqual([T0 + MIN]);
+    const rows = await snapshotsInWindow(db, { metric: 'duration_ms', fromIso: iso(T0 - MIN), toIso: iso(T0), scope: { layer: 'api' } });
+    expect(rows.map((r) => [r.workflow_type, Number(r.count), r.buckets.length])).toEqual([['checkout', 3, BUCKET_COUNT]]);
+    expect(await snapshotsInWindow(db, { metric: 'duration_ms', fromIso: iso(T0), toIso: iso(T0 + MIN), scope: { workflow_type: 'checkout' } })).toEqual([]);
+  });
+
+  it('tokens: insert, find active (stale until used), exists, admin exists, revoke once, list', async () => {
+    expect(await activeAdminExists(db)).toBe(false);
+    const t = await insertToken(db, { name: 'ci', role: 'admin', hash: 'h'.repeat(64), prefix: 'fs_abc' });
+    expect([t.name, t.role, t.prefix, t.revoked_at, typeof t.created_at]).toEqual(['ci', 'admin', 'fs_abc', null, 'string']);
+    expect((await findActiveToken(db, 'h'.repeat(64)))?.stale).toBe(true);
+    await recordTokenUse(db, t.id);
+    expect((await findActiveToken(db, 'h'.repeat(64)))?.stale).toBe(false);
+    expect([await tokenHashExists(db, 'h'.repeat(64)), await tokenHashExists(db, 'x'), await activeAdminExists(db)]).toEqual([true, false, true]);
+    expect([await revokeToken(db, t.id), await revokeToken(db, t.id)]).toEqual([true, false]);
+    expect(await findActiveToken(db, 'h'.repeat(64))).toBeUndefined();
+    expect(await activeAdminExists(db)).toBe(false);
+    expect((await listTokens(db)).map((x) => [x.id, typeof x.revoked_at])).toEqual([[t.id, 'string']]);
+  });
+
+  it('health counts', async () => {
+    const h = await healthCounts(db);
+    expect(h).toMatchObject({
+      activeWorkflows: 1,
+      activeByType: [{ workflow_type: 'login', n: 1 }],
+      failedLastHour: 1,
+      timedOutLastHour: 0,
+      unresolvedErrors: 1,
+      alertsFiring: 0,
+      rulesEnabled: 2,
+    });
+    // snapshots of ten minutes ago are outside the last five minutes
+    expect([h.spansLast5m, h.errorsLast5m]).toEqual([0, 0]);
+  });
+});

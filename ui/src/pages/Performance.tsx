@@ -1,0 +1,120 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { ComponentType } from 'preact';
+import { useApi, useTitle } from '../hooks.ts';
+import { navigate, useLocation } from '../router.tsx';
+import { ErrorBox, Loading, Section } from '../components.tsx';
+import { stepFor, thresholdsFor, toColumns, type PerfPoint, type RuleLike } from '../lib/perf.ts';
+import { QUICK_RANGES } from '../lib/time.ts';
+import type { Page } from '../lib/types.ts';
+import type { ChartSeries } from './Chart.tsx';
+
+type ChartProps = { title: string; data: (number | null)[][]; series: ChartSeries[]; unit: string; height?: number };
+
+/** The chart library is loaded with this page only (keeps the first load small). */
+function LazyChart(props: ChartProps) {
+  const [C, setC] = useState<ComponentType<ChartProps> | null>(null);
+  useEffect(() => {
+    let live = true;
+    void import('./Chart.tsx').then((m) => live && setC(() => m.default));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return C ? <C {...props} /> : <Loading what="the chart" />;
+}
+
+const LAYERS = ['api', 'database', 'frontend', 'service', 'cache', 'queue', 'external'];
+const RANGES = QUICK_RANGES.filter((r) => r.key !== 'all' && r.key !== '7d');
+
+/** p50/p95/p99 per workflow type and layer against the warning and critical lines; throughput and error rate. */
+export function Performance() {
+  useTitle('Performance');
+  const loc = useLocation();
+  const layer = loc.search.get('layer') ?? 'api';
+  const workflowType = loc.search.get('workflow_type') ?? '';
+  const range = loc.search.get('range') ?? '1h';
+  const rangeMs = RANGES.find((r) => r.key === range)?.ms ?? 3600_000;
+  const [now, setNow] = useState(() => Date.now());
+  const params = useMemo(() => {
+    const to = Math.floor(now / 60_000) * 60_000 + 60_000;
+    return { from: new Date(to - rangeMs).toISOString(), to: new Date(to).toISOString(), step: stepFor(rangeMs), layer, workflow_type: workflowType || undefined };
+  }, [now, rangeMs, layer, workflowType]);
+  const perf = useApi<{ series: { labels: Record<string, string>; points: PerfPoint[] }[] }>('performance', params);
+  const rules = useApi<Page<RuleLike>>('alert-rules', { limit: 200 });
+  const set = (k: string, v: string) => {
+    const q = new URLSearchParams(loc.search);
+    if (v) q.set(k, v);
+    else q.delete(k);
+    setNow(Date.now());
+    navigate(`/performance${q.size ? `?${q}` : ''}`, true);
+  };
+  const points = perf.data?.series[0]?.points ?? [];
+  const th = thresholdsFor(rules.data?.data ?? [], layer, workflowType);
+  const latency = useMemo(() => {
+    const cols = toColumns(points, ['p50_ms', 'p95_ms', 'p99_ms']);
+    const xs = cols[0] ?? [];
+    const series: ChartSeries[] = [
+      { label: 'p50', color: '#0891b2' },
+      { label: 'p95', color: '#2563eb' },
+      { label: 'p99', color: '#7c3aed' },
+    ];
+    if (th?.warning != null) {
+      cols.push(xs.map(() => th.warning));
+      series.push({ label: `warning ${th.warning} ms`, color: '#d97706', dash: [6, 4], width: 1.5 });
+    }
+    if (th?.critical != null) {
+      cols.push(xs.map(() => th.critical));
+      series.push({ label: `critical ${th.critical} ms`, color: '#b42318', dash: [6, 4], width: 1.5 });
+    }
+    return { cols, series };
+  }, [points, th?.warning, th?.critical]);
+  const traffic = useMemo(() => toColumns(points, ['rate_per_second']), [points]);
+  const errors = useMemo(() => toColumns(points, ['error_rate'], { error_rate: 100 }), [points]);
+  const total = points.reduce((s, p) => s + p.count, 0);
+
+  return (
+    <main id="main">
+      <div class="page-head"><h1>Performance</h1></div>
+      <form class="filters card" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
+        <div class="field">
+          <label for="p-type">Workflow type</label>
+          <input id="p-type" value={workflowType} placeholder="all" onChange={(e) => set('workflow_type', (e.target as HTMLInputElement).value.trim())} />
+        </div>
+        <div class="field">
+          <label for="p-layer">Layer</label>
+          <select id="p-layer" value={layer} onChange={(e) => set('layer', (e.target as HTMLSelectElement).value)}>
+            {LAYERS.map((l) => <option key={l} value={l}>{l}</option>)}
+          </select>
+        </div>
+        <div class="field">
+          <label for="p-range">Range</label>
+          <select id="p-range" value={range} onChange={(e) => set('range', (e.target as HTMLSelectElement).value)}>
+            {RANGES.map((r) => <option key={r.key} value={r.key}>{r.label}</option>)}
+          </select>
+        </div>
+        <button type="button" class="btn" onClick={() => setNow(Date.now())}>Refresh</button>
+      </form>
+      {perf.error !== undefined && <ErrorBox error={perf.error} retry={perf.reload} />}
+      {perf.loading && !perf.data && <Loading what="the series" />}
+      {perf.data && (
+        <>
+          <p class="muted" role="status">
+            {total.toLocaleString('en-US')} {layer} spans{workflowType ? ` of ${workflowType}` : ''} in the range (every span, before sampling).
+            {th ? ` Threshold lines: warning ${th.warning ?? '—'} ms, critical ${th.critical ?? '—'} ms (${th.source}).` : ' No latency threshold for this layer.'}
+          </p>
+          <Section title="Latency (ms)">
+            <LazyChart title={`p50, p95 and p99 latency of ${layer} spans with the warning and critical thresholds`} data={latency.cols} series={latency.series} unit="ms" />
+          </Section>
+          <div class="two-col">
+            <Section title="Throughput (spans per second)">
+              <LazyChart title="Throughput" data={traffic} series={[{ label: 'spans/s', color: '#059669' }]} unit="per s" height={180} />
+            </Section>
+            <Section title="Error rate (%)">
+              <LazyChart title="Error rate" data={errors} series={[{ label: 'errors %', color: '#b42318' }]} unit="%" height={180} />
+            </Section>
+          </div>
+        </>
+      )}
+    </main>
+  );
+}

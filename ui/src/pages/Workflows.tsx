@@ -1,0 +1,235 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { connectLive, type LiveState } from '../live.ts';
+import { useApi, useTitle } from '../hooks.ts';
+import { Link, navigate, useLocation } from '../router.tsx';
+import { ErrorBox, Loading, StatusBadge } from '../components.tsx';
+import { filtersFromSearch, filtersToApi, filtersToSearch, searchTarget, WORKFLOW_SORTS, type WorkflowFilters } from '../lib/filters.ts';
+import { formatDuration, formatTime, QUICK_RANGES } from '../lib/time.ts';
+import type { Page, Workflow } from '../lib/types.ts';
+
+const PAGE_SIZE = 50;
+const STATUSES = [
+  ['', 'Any status'],
+  ['in_progress', 'In progress'],
+  ['completed', 'Completed'],
+  ['failed', 'Failed'],
+  ['timed_out', 'Timed out'],
+] as const;
+
+export function Workflows() {
+  useTitle('Workflows');
+  const loc = useLocation();
+  const filters = filtersFromSearch(loc.search);
+  // the time range is relative to when the filters were set (reload to move it)
+  const [now, setNow] = useState(() => Date.now());
+  const list = useApi<Page<Workflow>>('workflows', filtersToApi(filters, PAGE_SIZE, now));
+  const [search, setSearch] = useState('');
+  const [paused, setPaused] = useState(false);
+  const [liveState, setLiveState] = useState<LiveState>('connecting');
+  const [pending, setPending] = useState(0);
+  const pausedRef = useRef(paused);
+  pausedRef.current = paused;
+  const reloadRef = useRef(list.reload);
+  reloadRef.current = list.reload;
+
+  // new and failed workflows appear as they happen: each event refreshes the list (at most once a second)
+  useEffect(() => {
+    let due: ReturnType<typeof setTimeout> | undefined;
+    const stop = connectLive({
+      onState: setLiveState,
+      onEvent: (e) => {
+        if (!e.type.startsWith('workflow.')) return;
+        if (pausedRef.current) {
+          setPending((n) => n + 1);
+          return;
+        }
+        due ??= setTimeout(() => {
+          due = undefined;
+          setNow(Date.now());
+          reloadRef.current();
+        }, 1000);
+      },
+    });
+    return () => {
+      stop();
+      if (due) clearTimeout(due);
+    };
+  }, []);
+  const resume = () => {
+    setPaused(false);
+    if (pending > 0) {
+      setPending(0);
+      setNow(Date.now());
+      list.reload();
+    }
+  };
+
+  const set = (patch: Partial<WorkflowFilters>) => {
+    setNow(Date.now());
+    navigate(`/workflows${filtersToSearch({ ...filters, page: 0, ...patch })}`, true);
+  };
+  const types = [...new Set((list.data?.data ?? []).map((w) => w.workflow_type))].sort();
+  const total = list.data?.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+
+  return (
+    <main id="main">
+      <div class="page-head">
+        <h1>Workflows</h1>
+        <form
+          class="search"
+          role="search"
+          aria-label="Find a workflow or trace"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const target = searchTarget(search);
+            if (target) navigate(target);
+          }}
+        >
+          <label for="wf-search">Correlation id or trace id</label>
+          <input id="wf-search" type="search" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
+          <button type="submit" class="btn">
+            Open
+          </button>
+        </form>
+      </div>
+
+      <form class="filters card" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
+        <div class="field">
+          <label for="f-type">Workflow type</label>
+          <input
+            id="f-type"
+            list="f-type-list"
+            value={filters.type}
+            onChange={(e) => set({ type: (e.target as HTMLInputElement).value.trim() })}
+            placeholder="any"
+          />
+          <datalist id="f-type-list">
+            {types.map((t) => (
+              <option key={t} value={t} />
+            ))}
+          </datalist>
+        </div>
+        <div class="field">
+          <label for="f-status">Status</label>
+          <select id="f-status" value={filters.status} onChange={(e) => set({ status: (e.target as HTMLSelectElement).value })}>
+            {STATUSES.map(([v, l]) => (
+              <option key={v} value={v}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-range">Started</label>
+          <select id="f-range" value={filters.range} onChange={(e) => set({ range: (e.target as HTMLSelectElement).value })}>
+            {QUICK_RANGES.map((r) => (
+              <option key={r.key} value={r.key}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-min">Minimum duration (ms)</label>
+          <input
+            id="f-min"
+            type="number"
+            min={0}
+            value={filters.minDuration}
+            onChange={(e) => set({ minDuration: (e.target as HTMLInputElement).value })}
+          />
+        </div>
+        <div class="field field-check">
+          <input id="f-errors" type="checkbox" checked={filters.errorsOnly} onChange={(e) => set({ errorsOnly: (e.target as HTMLInputElement).checked })} />
+          <label for="f-errors">With errors only</label>
+        </div>
+        <div class="field">
+          <label for="f-sort">Sort</label>
+          <select id="f-sort" value={filters.sort} onChange={(e) => set({ sort: (e.target as HTMLSelectElement).value })}>
+            {WORKFLOW_SORTS.map((s) => (
+              <option key={s.key} value={s.key}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="button" class="btn" onClick={() => { setNow(Date.now()); list.reload(); }}>
+          Refresh
+        </button>
+        <div class="live">
+          <span class={`live-dot live-${paused ? 'paused' : liveState}`} aria-hidden="true" />
+          <span role="status">
+            {paused ? `Live updates paused${pending > 0 ? ` (${pending} new event${pending === 1 ? '' : 's'})` : ''}` : liveState === 'live' ? 'Live' : liveState === 'connecting' ? 'Connecting…' : 'Live stream offline, retrying'}
+          </span>
+          <button type="button" class="btn btn-small" aria-pressed={paused} onClick={() => (paused ? resume() : setPaused(true))}>
+            {paused ? 'Resume live updates' : 'Pause live updates'}
+          </button>
+        </div>
+      </form>
+
+      {list.error !== undefined && <ErrorBox error={list.error} retry={list.reload} />}
+      {list.loading && !list.data && <Loading what="workflows" />}
+      {list.data && (
+        <section class="card" aria-label="Workflow runs">
+          <p class="muted" role="status">
+            {total === 0 ? 'No workflow matches these filters.' : `${total.toLocaleString('en-US')} workflow${total === 1 ? '' : 's'}`}
+          </p>
+          {total > 0 && (
+            <table class="table">
+              <caption class="sr-only">Workflow runs</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Started (UTC)</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Correlation id</th>
+                  <th scope="col">Status</th>
+                  <th scope="col" class="num">Duration</th>
+                  <th scope="col" class="num">Spans</th>
+                  <th scope="col" class="num">Errors</th>
+                  <th scope="col">User</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.data.map((w) => (
+                  <tr key={w.workflow_id} class={w.status === 'failed' ? 'row-failed' : undefined}>
+                    <td>{formatTime(w.started_at)}</td>
+                    <td>{w.workflow_type}</td>
+                    <td class="mono">
+                      <Link href={`/workflows/${encodeURIComponent(w.workflow_id)}`}>{w.workflow_id}</Link>
+                    </td>
+                    <td>
+                      <StatusBadge status={w.status} />
+                    </td>
+                    <td class="num">{formatDuration(w.duration_ms)}</td>
+                    <td class="num">{w.span_count}</td>
+                    <td class="num">{w.error_count}</td>
+                    <td>{w.user_id ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {total > PAGE_SIZE && (
+            <nav class="pager" aria-label="Pages">
+              <button type="button" class="btn" disabled={filters.page === 0} onClick={() => navigate(`/workflows${filtersToSearch({ ...filters, page: filters.page - 1 })}`)}>
+                Previous page
+              </button>
+              <span>
+                Page {filters.page + 1} of {pages}
+              </span>
+              <button
+                type="button"
+                class="btn"
+                disabled={filters.page + 1 >= pages}
+                onClick={() => navigate(`/workflows${filtersToSearch({ ...filters, page: filters.page + 1 })}`)}
+              >
+                Next page
+              </button>
+            </nav>
+          )}
+        </section>
+      )}
+    </main>
+  );
+}
