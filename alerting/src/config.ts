@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { envBool, envInt, envList, envNumber, envString, envUrl, parseConfig } from '@flowscope/common';
+import { sharedConfigShape, envBool, envInt, envList, envNumber, envString, envUrl, parseConfig } from '@flowscope/common';
 
 /**
  * The alerting worker's configuration fragment. main.ts (and the all-in-one) merges it with the
@@ -7,12 +7,7 @@ import { envBool, envInt, envList, envNumber, envString, envUrl, parseConfig } f
  * Names shared with other processes (REDIS_URL, DEBUGGING_*) keep the same meaning and defaults.
  */
 export const alertingConfigShape = {
-  REDIS_URL: envUrl().describe('BullMQ on Redis when set; the in-process scheduler (all-in-one only) when unset.'),
-  FLOWSCOPE_REDIS_PREFIX: envString('flowscope:').describe('Prefix of Redis channels shared with the other processes (live events), separator included.'),
-  DEBUGGING_API_RESPONSE_TIME_WARNING: envNumber(200, 0).describe('Thresholds of the seeded api-layer p95 latency rule, in ms.'),
-  DEBUGGING_API_RESPONSE_TIME_CRITICAL: envNumber(500, 0),
-  DEBUGGING_DB_QUERY_TIME_WARNING: envNumber(50, 0).describe('Thresholds of the seeded database-layer p95 latency rule, in ms.'),
-  DEBUGGING_DB_QUERY_TIME_CRITICAL: envNumber(100, 0).describe('Critical threshold (ms) of database and cache spans: over it the trace is always kept; also the seeded database p95 rule.'),
+  ...sharedConfigShape,
   DEBUGGING_MAX_TRACE_DURATION: envInt(300_000, 1).describe('A workflow still in progress this long (ms) after it started is marked timed_out.'),
 
   EMAIL_HOST: envString().describe('SMTP server; unset keeps alert emails in the outbox as \'unsent\'.'),

@@ -68,29 +68,43 @@ function duration(ms: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-/** Links into the query API: the workflows of the scope, sample slow or failed ones, the series, the alert. */
-export function alertLinks(input: AlertEmailInput): { label: string; url: string }[] {
-  const base = `${input.publicUrl}/api/v1/debugging`;
+/**
+ * Links into flowscope: each a page of the UI (`url`, what a person clicks) and the JSON route
+ * with the same data (`api`, for scripts): the workflows of the scope, sample slow or failed
+ * ones, the errors, the series, the alert. Absolute with FLOWSCOPE_PUBLIC_URL.
+ */
+export function alertLinks(input: AlertEmailInput): { label: string; url: string; api: string }[] {
+  const base = input.publicUrl;
+  const api = `${base}/api/v1/debugging`;
   const from = iso(Math.min(input.firstSeenMs, input.nowMs - input.rule.windowSeconds * 1000));
   const to = iso(input.nowMs);
-  const scope = new URLSearchParams();
-  if (input.scope.workflow_type) scope.set('workflow_type', input.scope.workflow_type);
-  const range = new URLSearchParams({ from, to });
-  const q = (extra: Record<string, string>) => new URLSearchParams([...scope, ...range, ...Object.entries(extra)]).toString();
-  const links = [{ label: 'Workflows', url: `${base}/workflows?${q({})}` }];
+  const type = input.scope.workflow_type;
+  const qs = (pairs: [string, string | null | undefined][]) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of pairs) if (v !== null && v !== undefined) p.set(k, v);
+    return p.toString();
+  };
+  // the UI's list filters are `type`, `status`, `min_ms`; the API's `workflow_type`, `status`, `min_duration_ms`
+  const links = [{ label: 'Workflows', url: `${base}/workflows?${qs([['type', type], ['from', from], ['to', to]])}`, api: `${api}/workflows?${qs([['workflow_type', type], ['from', from], ['to', to]])}` }];
   if (input.rule.statistic === 'error_pct') {
-    links.push({ label: 'Failed workflows', url: `${base}/workflows?${q({ status: 'failed' })}` });
-    const errs = new URLSearchParams([...scope, ...range]);
-    if (input.scope.layer) errs.set('layer', input.scope.layer);
-    links.push({ label: 'Errors', url: `${base}/errors?${errs.toString()}` });
+    links.push({
+      label: 'Failed workflows',
+      url: `${base}/workflows?${qs([['type', type], ['status', 'failed'], ['from', from], ['to', to]])}`,
+      api: `${api}/workflows?${qs([['workflow_type', type], ['from', from], ['to', to], ['status', 'failed']])}`,
+    });
+    const errs = qs([['workflow_type', type], ['from', from], ['to', to], ['layer', input.scope.layer]]);
+    links.push({ label: 'Errors', url: `${base}/errors?${errs}`, api: `${api}/errors?${errs}` });
   } else {
-    links.push({ label: 'Slow workflows', url: `${base}/workflows?${q({ min_duration_ms: String(Math.round(input.threshold)) })}` });
+    const min = String(Math.round(input.threshold));
+    links.push({
+      label: 'Slow workflows',
+      url: `${base}/workflows?${qs([['type', type], ['min_ms', min], ['from', from], ['to', to]])}`,
+      api: `${api}/workflows?${qs([['workflow_type', type], ['from', from], ['to', to], ['min_duration_ms', min]])}`,
+    });
   }
-  const perf = new URLSearchParams([...scope, ...range]);
-  if (input.scope.layer) perf.set('layer', input.scope.layer);
-  if (input.scope.component) perf.set('component', input.scope.component);
-  links.push({ label: 'Performance', url: `${base}/performance?${perf.toString()}` });
-  links.push({ label: 'Alert', url: `${base}/alerts/${input.alertId}` });
+  const perf = qs([['workflow_type', type], ['from', from], ['to', to], ['layer', input.scope.layer], ['component', input.scope.component]]);
+  links.push({ label: 'Performance', url: `${base}/performance?${perf}`, api: `${api}/performance?${perf}` });
+  links.push({ label: 'Alert', url: `${base}/alerts/${input.alertId}`, api: `${api}/alerts/${input.alertId}` });
   return links;
 }
 
@@ -147,7 +161,7 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     ...(rule.description ? ['', rule.description] : []),
     '',
     'Links:',
-    ...links.map((l) => `  ${l.label}: ${l.url}`),
+    ...links.flatMap((l) => [`  ${l.label}: ${l.url}`, `    JSON (Authorization: Bearer): ${l.api}`]),
     '',
     '-- ',
     'flowscope alerting. Alerts are not repeated while they keep firing; a reminder follows after the configured interval.',
@@ -166,7 +180,7 @@ ${causes.map((c) => `<li>${esc(causeLine(c))}${c.exemplarWorkflowId ? ` — <a h
 </ol>` : ''}
 ${rule.description ? `<p>${esc(rule.description)}</p>` : ''}
 <ul>
-${links.map((l) => `<li><a href="${esc(l.url)}">${esc(l.label)}</a></li>`).join('\n')}
+${links.map((l) => `<li><a href="${esc(l.url)}">${esc(l.label)}</a> <span style="color: #777; font-size: 12px;">(<a href="${esc(l.api)}" style="color: #777;">JSON</a>)</span></li>`).join('\n')}
 </ul>
 <p style="color: #777; font-size: 12px;">flowscope alerting. Alerts are not repeated while they keep firing; a reminder follows after the configured interval.</p>
 </body></html>

@@ -18,7 +18,8 @@ import { Redactor } from './redact.ts';
 import { GroupCommitWriter } from './writer.ts';
 import { ExportPipeline } from './pipeline.ts';
 import { OperationCatalog } from './opstats.ts';
-import { registerOtlpHttp, sendError, toFlowscopeError } from './receiver-http.ts';
+import { registerOtlpHttp, sendError } from './receiver-http.ts';
+import { toFlowscopeError } from './status.ts';
 
 export interface CollectorDeps {
   db: Database;
@@ -111,7 +112,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     ),
   });
   const bridge = config.REDIS_URL
-    ? new RedisDecisionBridge(config.REDIS_URL, config.FLOWSCOPE_REDIS_PREFIX ?? 'flowscope:', randomUUID(), (traceId) => {
+    ? new RedisDecisionBridge(config.REDIS_URL, config.FLOWSCOPE_REDIS_PREFIX, randomUUID(), (traceId) => {
         pipeline.rescue(traceId).catch((err: unknown) => logger.warn({ err: String(err), traceId }, 'could not write rescued spans'));
       }, logger.child({ stage: 'sampling' }))
     : undefined;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { z as zod } from 'zod';
-import { envBool, envInt, envList, envNumber, envString, envUrl } from '@flowscope/common';
+import { envBool, envInt, envList, envNumber, envString, redisConfigShape, thresholdConfigShape } from '@flowscope/common';
 import { DEFAULT_REDACT_KEYS } from './redact.ts';
 import { DEFAULT_VALUE_LIMITS, MAX_INDEXED_CHARS } from './validate.ts';
 
@@ -29,6 +29,9 @@ const envRates = () =>
 
 /** The collector's configuration fragment; names are environment variable names. */
 export const collectorConfigShape = {
+  ...redisConfigShape,
+  DEBUGGING_API_RESPONSE_TIME_CRITICAL: thresholdConfigShape.DEBUGGING_API_RESPONSE_TIME_CRITICAL,
+  DEBUGGING_DB_QUERY_TIME_CRITICAL: thresholdConfigShape.DEBUGGING_DB_QUERY_TIME_CRITICAL,
   DEBUGGING_ENABLED: envBool(true).describe('Old system\'s master switch: false makes the receiver acknowledge and discard.'),
   DEBUGGING_PERFORMANCE_MONITORING: envBool(true).describe('false: no span metrics (performance_snapshots, debugging_* series).'),
   FLOWSCOPE_BASELINES_ENABLED: envBool(true).describe('Keep per-operation statistics (operation_stats) from every span, the baselines suspects and alert emails compare against.'),
@@ -51,14 +54,10 @@ export const collectorConfigShape = {
   FLOWSCOPE_SAMPLING_DECISION_WAIT_MS: envInt(10_000, 0, 600_000).describe('How long spans of a not-yet-interesting trace wait for an error or slow span.'),
   FLOWSCOPE_SAMPLING_HOLD_MAX_SPANS: envInt(100_000, 0, 10_000_000).describe('Bounds on held spans; past them the oldest traces are let go as sampled out.'),
   FLOWSCOPE_SAMPLING_HOLD_MAX_BYTES: envInt(64 * MiB, 0, 2 ** 40).describe('Bound on the approximate bytes of held spans; past it the oldest held traces are let go.'),
-  DEBUGGING_API_RESPONSE_TIME_CRITICAL: envNumber(500, 0).describe('Critical thresholds (ms): a span over its layer\'s makes the whole trace kept.'),
-  DEBUGGING_DB_QUERY_TIME_CRITICAL: envNumber(100, 0).describe('Critical threshold (ms) of database and cache spans: over it the trace is always kept; also the seeded database p95 rule.'),
   DEBUGGING_MAX_TRACE_DURATION: envInt(300_000, 1000).describe('A workflow still in progress this long after its start is marked timed out (ms).'),
   FLOWSCOPE_METRICS_MAX_WORKFLOW_TYPES: envInt(200, 1, 100_000).describe('Most distinct workflow types (and error types) as Prometheus label values; others become "other".'),
   FLOWSCOPE_TRACE_CACHE_SIZE: envInt(100_000, 0, 10_000_000).describe('Traces whose workflow id/type are remembered for spans arriving in later requests.'),
   FLOWSCOPE_COLLECTOR_GRPC_PORT: envInt(4317, 0, 65535).describe('OTLP/gRPC receiver port (TraceService/Export); 4317 is the OTLP default.'),
-  REDIS_URL: envUrl().describe('Redis for sharing sampling decisions between replicas.'),
-  FLOWSCOPE_REDIS_PREFIX: envString('flowscope:').describe('Prefix of Redis keys and channels, separator included (several installs can share one Redis).'),
   FLOWSCOPE_RECEIPT_TTL_MS: envInt(6 * 3600_000, 60_000).describe('How long request receipts (retry de-duplication of counts) are kept (ms).'),
 };
 

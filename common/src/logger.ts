@@ -38,10 +38,11 @@ export const LOG_REDACT_PATHS = [
 ];
 
 /** JSON logs on stdout and, with LOG_FILE_PATH, to a size-rotated file. */
-export function createLogger(config: LoggingConfig, name: string): Logger {
+export function createLogger(config: LoggingConfig, name: string, output: { stdout?: boolean } = {}): Logger {
   const targets: TransportTargetOptions[] = [];
   if (config.LOG_FILE_PATH) {
-    targets.push({ target: 'pino/file', level: config.LOG_LEVEL, options: { destination: 1 } });
+    // `stdout: false` writes to the file only (tests that fill a log file keep the test output quiet).
+    if (output.stdout !== false) targets.push({ target: 'pino/file', level: config.LOG_LEVEL, options: { destination: 1 } });
     targets.push({
       target: 'pino-roll',
       level: config.LOG_LEVEL,

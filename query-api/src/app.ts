@@ -7,7 +7,7 @@ import websocket from '@fastify/websocket';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { FlowscopeError, registerOpsRoutes, type ReadinessCheck } from '@flowscope/common';
+import { errors, FlowscopeError, registerOpsRoutes, type ReadinessCheck } from '@flowscope/common';
 import { unresolvedErrorCounts, type Database } from '@flowscope/storage';
 import type { QueryApiConfig } from './config.ts';
 import { LocalEventBus, RedisEventBus, eventsChannel, parseLiveEvent, type EventBus } from './events.ts';
@@ -178,9 +178,7 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
     allowList: (req) => req.routeOptions.config.public === true,
     errorResponseBuilder: (_req, ctx) => {
       metrics.rateLimited.inc();
-      return new FlowscopeError('FS_RATE_LIMITED', ctx.statusCode, `rate limit of ${ctx.max} requests per ${ctx.after} exceeded, retry later`, {
-        retryAfterSeconds: Math.max(1, Math.ceil(ctx.ttl / 1000)),
-      });
+      return errors.rateLimited(`rate limit of ${ctx.max} requests per ${ctx.after} exceeded, retry later`, Math.max(1, Math.ceil(ctx.ttl / 1000)), ctx.statusCode);
     },
   });
 
@@ -214,13 +212,13 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
   // PostgreSQL text cannot hold NUL: refuse it up front instead of failing in the query.
   app.addHook('preValidation', async (req) => {
     if (hasNul(req.query) || hasNul(req.params) || hasNul(req.body)) {
-      throw new FlowscopeError('FS_BAD_REQUEST', 400, 'NUL characters are not allowed in parameters');
+      throw errors.badRequest('NUL characters are not allowed in parameters');
     }
   });
   // JSON Schema lets "1e309" through as Infinity; no parameter of this API is infinite.
   app.addHook('preHandler', async (req) => {
     if (hasNonFinite(req.query) || hasNonFinite(req.params) || hasNonFinite(req.body)) {
-      throw new FlowscopeError('FS_BAD_REQUEST', 400, 'numbers must be finite');
+      throw errors.badRequest('numbers must be finite');
     }
   });
   app.addHook('onSend', async (_req, reply, payload) => {
@@ -273,7 +271,7 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
         },
         async (req, reply) => {
           const event = parseLiveEvent(req.body);
-          if (!event) throw new FlowscopeError('FS_BAD_REQUEST', 400, 'not a workflow.* or alert.* event with its required fields');
+          if (!event) throw errors.badRequest('not a workflow.* or alert.* event with its required fields');
           await bus.publish(event);
           return reply.code(202).send({ published: true });
         },

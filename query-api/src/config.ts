@@ -1,12 +1,12 @@
 import type { z } from 'zod';
-import { envBool, envInt, envNumber, envString, envUrl } from '@flowscope/common';
+import { redisConfigShape, envBool, envInt, envNumber, envString } from '@flowscope/common';
 
 /**
  * The query API's configuration fragment. main.ts (and all-in-one) merge it with the other
  * fragments and parse the environment once; nothing in this package reads process.env.
  */
 export const queryApiConfigShape = {
-  REDIS_URL: envUrl(),
+  ...redisConfigShape,
   FLOWSCOPE_QUERY_PORT: envInt(8000, 0, 65535).describe('Query API port (REST, Jaeger API, live stream, /docs).'),
   FLOWSCOPE_QUERY_HOST: envString('0.0.0.0').describe('Address the query API listens on.'),
   WEBSOCKET_ENABLED: envBool(true).describe('Serve the live stream at /ws/debugging/.'),
@@ -29,7 +29,6 @@ export const queryApiConfigShape = {
   FLOWSCOPE_WS_MAX_BUFFER_BYTES: envInt(1_048_576, 1024, 1_073_741_824).describe('A live-stream client whose unsent data exceeds this many bytes is disconnected.'),
   FLOWSCOPE_WS_MAX_CLIENTS: envInt(1000, 1, 1_000_000).describe('Most live-stream clients at once.'),
   FLOWSCOPE_RETRY_AFTER_SECONDS: envInt(2, 1, 3600).describe('Retry-After on 429/503 (e.g. while the database is unavailable).'),
-  FLOWSCOPE_REDIS_PREFIX: envString('flowscope:').describe('Prefix of every Redis key and channel this process uses (rate limits, live events).'),
 };
 
 export type QueryApiConfig = z.output<z.ZodObject<typeof queryApiConfigShape>>;

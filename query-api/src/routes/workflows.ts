@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import {
-  WORKFLOW_SORTS, WORKFLOW_STATUSES, errorsOfWorkflow, getWorkflow, listWorkflows, normalizeOperation, readSpansForAnalysis, spansOf,
-  workflowIdsOfTrace, type Database, type SpanList, type SpanRow,
+  WORKFLOW_SORTS, WORKFLOW_STATUSES, errorsOfWorkflow, workflowStats, getWorkflow, listWorkflows, normalizeOperation, readSpansForAnalysis,
+  spansOf, workflowIdsOfTrace, type Database, type SpanList, type SpanRow,
 } from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
 import { buildTree, criticalPath, layerBreakdown, walk, type SpanNode } from '../analysis.ts';
 import { Baselines } from '../baselines.ts';
 import { findSuspects, type Suspect } from '../suspects.ts';
 import {
-  bool, commonResponses, dateTime, int, nnum, notFound, nstr, num, obj, pageQuery, pageResponse, parseRange, str, text, type Page,
+  badRequest, bool, commonResponses, dateTime, int, nnum, notFound, nstr, num, obj, pageQuery, pageResponse, parseRange, parseTime, str, text, type Page,
 } from '../http.ts';
 
 export const workflowSchema = obj({
@@ -196,6 +196,40 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
       const tops = await topSuspects(db, page.data, ctx, config);
       const data = page.data.map((r) => ({ ...r, top_suspect: tops.get(r.workflow_id) ?? null }));
       return { ...page, data, limit: q.limit, offset: q.offset };
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string; workflow_type?: string } }>(
+    '/workflow-stats',
+    {
+      schema: {
+        tags: ['workflows'],
+        summary: 'Runs started in [from, to) (default the last hour) by status, and per workflow type: runs per minute, error rate (failed + timed out), p95 duration',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { from: dateTime, to: dateTime, workflow_type: text() },
+        },
+        response: {
+          200: obj({
+            from: str, to: str,
+            by_status: { type: 'object', additionalProperties: { type: 'integer' } },
+            by_type: {
+              type: 'array',
+              items: obj({ workflow_type: str, count: int, failed: int, timed_out: int, error_rate: num, per_minute: num, p95_ms: nnum }),
+            },
+            types_truncated: bool,
+          }),
+          ...commonResponses,
+        },
+      },
+    },
+    async (req) => {
+      const to = parseTime(req.query.to, 'to') ?? Date.now();
+      const from = parseTime(req.query.from, 'from') ?? to - 3600_000;
+      if (from > to) throw badRequest('from must not be after to');
+      const stats = await workflowStats(db, { from: new Date(from), to: new Date(to), workflowType: req.query.workflow_type });
+      return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...stats };
     },
   );
 
