@@ -15,6 +15,7 @@ import { RedisDecisionBridge } from './decisions.ts';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics.ts';
 import { InflightBytes } from './limiter.ts';
 import { Redactor } from './redact.ts';
+import { registerCors } from './cors.ts';
 import { GroupCommitWriter } from './writer.ts';
 import { ExportPipeline } from './pipeline.ts';
 import { OperationCatalog } from './opstats.ts';
@@ -91,7 +92,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
   };
   const spanMetrics = new SpanPrometheusMetrics(metrics.registry, config.FLOWSCOPE_METRICS_MAX_WORKFLOW_TYPES, db);
   const pipeline: ExportPipeline = new ExportPipeline({
-    redactor: new Redactor(config.FLOWSCOPE_REDACT_KEYS),
+    redactor: new Redactor(config.FLOWSCOPE_REDACT_KEYS, { values: config.FLOWSCOPE_REDACT_VALUES, patterns: config.FLOWSCOPE_REDACT_VALUE_PATTERNS }),
     limits: { maxIdChars: config.FLOWSCOPE_MAX_ID_CHARS, maxNameChars: config.FLOWSCOPE_MAX_NAME_CHARS },
     writer,
     sampler,
@@ -168,6 +169,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
       },
     ],
   });
+  registerCors(app, config.FLOWSCOPE_CORS_ORIGINS);
   registerOtlpHttp(app, { pipeline, limiter, maxBodyBytes: config.FLOWSCOPE_MAX_BODY_BYTES, metrics });
 
   let closing: Promise<void> | undefined;

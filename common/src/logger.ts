@@ -61,3 +61,30 @@ export function createLogger(config: LoggingConfig, name: string, output: { stdo
   };
   return targets.length > 0 ? pino(options, pino.transport({ targets })) : pino(options);
 }
+
+const SECRET_PARAM = /token|key|secret|passw|pwd|auth|sig|session|code|jwt|credential/i;
+
+/**
+ * A request URL fit for a log line: the values of query parameters that may carry a secret
+ * (token, api_key, signature, …) are replaced by ***REDACTED***; the path and other
+ * parameters are kept.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const pairs = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair;
+      let name = pair.slice(0, eq);
+      try {
+        name = decodeURIComponent(name);
+      } catch {
+        // keep the raw name
+      }
+      return SECRET_PARAM.test(name) ? `${pair.slice(0, eq)}=***REDACTED***` : pair;
+    });
+  return `${url.slice(0, q)}?${pairs.join('&')}`;
+}

@@ -27,6 +27,7 @@ export const queryApiConfigShape = {
   FLOWSCOPE_JAEGER_MAX_TRACES: envInt(500, 1, 10_000).describe('Traces one Jaeger search may return.'),
   FLOWSCOPE_QUERY_DOCS_PUBLIC: envBool(false).describe('Serve /docs without a token (the OpenAPI document reveals no data).'),
   FLOWSCOPE_WS_MAX_BUFFER_BYTES: envInt(1_048_576, 1024, 1_073_741_824).describe('A live-stream client whose unsent data exceeds this many bytes is disconnected.'),
+  FLOWSCOPE_WS_CLOSE_GRACE_MS: envInt(2000, 0, 60_000).describe('At shutdown, how long live-stream clients have to answer the close frame before their connections are cut.'),
   FLOWSCOPE_WS_MAX_CLIENTS: envInt(1000, 1, 1_000_000).describe('Most live-stream clients at once.'),
   FLOWSCOPE_RETRY_AFTER_SECONDS: envInt(2, 1, 3600).describe('Retry-After on 429/503 (e.g. while the database is unavailable).'),
 };
