@@ -16,7 +16,25 @@ export interface AlertEmailInput {
   firstSeenMs: number;
   nowMs: number;
   publicUrl: string;
+  /**
+   * What points at the cause: for a latency alert the operations whose p95 in the window most
+   * exceeds their baseline, for an error-rate alert the top error origins; each with an
+   * exemplar workflow. Empty or absent: nothing to point at (no data, or resolved).
+   */
+  causes?: AlertCause[];
 }
+
+export interface AlertCause {
+  layer: string;
+  component: string;
+  operation: string;
+  /** One line of evidence, e.g. "p95 92 ms vs usual 3.4 ms (27×)" or "14 failures: UniqueViolation …". */
+  detail: string;
+  exemplarWorkflowId: string | null;
+}
+
+/** The UI page of one workflow run (the shared UI route), absolute with the public URL. */
+export const workflowPageUrl = (publicUrl: string, workflowId: string) => `${publicUrl}/workflows/${encodeURIComponent(workflowId)}`;
 
 export interface RenderedEmail {
   subject: string;
@@ -123,10 +141,23 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     [input.kind === 'resolved' ? 'Fired' : 'Firing since', since],
   ];
   const links = alertLinks(input);
+  const causes = input.causes ?? [];
+  const causeTitle = rule.statistic === 'error_pct' ? 'Where the errors start' : 'Operations slower than their baseline';
+  const causeLine = (c: AlertCause) => `${c.component} ${c.operation} (${c.layer}): ${c.detail}`;
   const text = [
     subject.replace(/^\[flowscope\] /, ''),
     '',
     ...fields.map(([k, v]) => `${k}: ${v}`),
+    ...(causes.length > 0
+      ? [
+          '',
+          `${causeTitle}:`,
+          ...causes.flatMap((c, i) => [
+            `  ${i + 1}. ${causeLine(c)}`,
+            ...(c.exemplarWorkflowId ? [`     Example workflow: ${workflowPageUrl(input.publicUrl, c.exemplarWorkflowId)}`] : []),
+          ]),
+        ]
+      : []),
     ...(rule.description ? ['', rule.description] : []),
     '',
     'Links:',
@@ -143,6 +174,10 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
 <table cellpadding="4" style="border-collapse: collapse;">
 ${fields.map(([k, v]) => `<tr><th align="left" style="padding-right: 16px;">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n')}
 </table>
+${causes.length > 0 ? `<h3 style="margin: 16px 0 4px;">${esc(causeTitle)}</h3>
+<ol>
+${causes.map((c) => `<li>${esc(causeLine(c))}${c.exemplarWorkflowId ? ` — <a href="${esc(workflowPageUrl(input.publicUrl, c.exemplarWorkflowId))}">example workflow</a>` : ''}</li>`).join('\n')}
+</ol>` : ''}
 ${rule.description ? `<p>${esc(rule.description)}</p>` : ''}
 <ul>
 ${links.map((l) => `<li><a href="${esc(l.url)}">${esc(l.label)}</a> <span style="color: #777; font-size: 12px;">(<a href="${esc(l.api)}" style="color: #777;">JSON</a>)</span></li>`).join('\n')}

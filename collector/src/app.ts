@@ -18,6 +18,7 @@ import { Redactor } from './redact.ts';
 import { registerCors } from './cors.ts';
 import { GroupCommitWriter } from './writer.ts';
 import { ExportPipeline } from './pipeline.ts';
+import { OperationCatalog } from './opstats.ts';
 import { registerOtlpHttp, sendError } from './receiver-http.ts';
 import { toFlowscopeError } from './status.ts';
 
@@ -100,6 +101,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     logger: logger.child({ stage: 'pipeline' }),
     enabled: config.DEBUGGING_ENABLED,
     performanceMonitoring: config.DEBUGGING_PERFORMANCE_MONITORING,
+    ...(config.FLOWSCOPE_BASELINES_ENABLED ? { operations: new OperationCatalog(config.FLOWSCOPE_BASELINE_MAX_OPERATIONS) } : {}),
     errorLogging: config.DEBUGGING_ERROR_LOGGING,
     shareKeep: (ids: string[]) => bridge?.publish(ids),
     // With Redis, replicas share what they learn about each trace's workflow.

@@ -62,6 +62,8 @@ export const collectorConfigShape = {
   DEBUGGING_DB_QUERY_TIME_CRITICAL: thresholdConfigShape.DEBUGGING_DB_QUERY_TIME_CRITICAL,
   DEBUGGING_ENABLED: envBool(true).describe('Old system\'s master switch: false makes the receiver acknowledge and discard.'),
   DEBUGGING_PERFORMANCE_MONITORING: envBool(true).describe('false: no span metrics (performance_snapshots, debugging_* series).'),
+  FLOWSCOPE_BASELINES_ENABLED: envBool(true).describe('Keep per-operation statistics (operation_stats) from every span, the baselines suspects and alert emails compare against.'),
+  FLOWSCOPE_BASELINE_MAX_OPERATIONS: envInt(200, 1, 100_000).describe('Distinct operations (normalised span names) counted per service; later ones count as `other`.'),
   DEBUGGING_ERROR_LOGGING: envBool(true).describe('false: error spans are not written to error_logs.'),
   FLOWSCOPE_COLLECTOR_HOST: envString('0.0.0.0').describe('Address the OTLP receivers listen on.'),
   FLOWSCOPE_COLLECTOR_PORT: envInt(4318, 0, 65535).describe('OTLP/HTTP port (POST /v1/traces, /health, /ready, /metrics).'),

@@ -12,6 +12,7 @@ import type { GroupCommitWriter } from './writer.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { deriveSnapshotDeltas, type SpanPrometheusMetrics } from './spanmetrics.ts';
 import type { TailSampler } from './sampler.ts';
+import { deriveOperationDeltas, type OperationCatalog } from './opstats.ts';
 
 export interface ExportOutcome {
   received: number;
@@ -39,6 +40,8 @@ export interface PipelineDeps {
   /** Tells other replicas about traces this one decided to keep because they are interesting. */
   shareKeep?: (traceIds: string[]) => void;
   traceCache?: TraceWorkflowCache;
+  /** Per-operation statistics (baselines); absent: none are kept. */
+  operations?: OperationCatalog;
   /** Bounds on identifiers and names (FLOWSCOPE_MAX_ID_CHARS, FLOWSCOPE_MAX_NAME_CHARS). */
   limits?: ValueLimits;
 }
@@ -100,6 +103,7 @@ export class ExportPipeline {
 
     // Derive metrics from every span, then sample.
     const deltas = this.deps.performanceMonitoring ? deriveSnapshotDeltas(mapped.spans) : [];
+    const opDeltas = this.deps.performanceMonitoring && this.deps.operations ? deriveOperationDeltas(mapped.spans, this.deps.operations) : [];
     const sampled = sampler.sample(mapped.spans, mapped.errors);
     const kept = new Set(sampled.keep.spans);
     const observations: SpanObservation[] = mapped.spans.map((s) => ({
@@ -125,6 +129,7 @@ export class ExportPipeline {
         errors: this.deps.errorLogging ? sampled.keep.errors : [],
         observations,
         deltas,
+        opDeltas,
         receipt: createHash('sha256').update(body).digest('base64url'),
       });
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { redisConfigShape, envBool, envInt, envString } from '@flowscope/common';
+import { redisConfigShape, envBool, envInt, envNumber, envString } from '@flowscope/common';
 
 /**
  * The query API's configuration fragment. main.ts (and all-in-one) merge it with the other
@@ -17,6 +17,12 @@ export const queryApiConfigShape = {
   FLOWSCOPE_QUERY_MAX_PAGE_SIZE: envInt(500, 1, 10_000).describe('Hard maximum of `limit` on every list endpoint.'),
   FLOWSCOPE_QUERY_DEFAULT_PAGE_SIZE: envInt(50, 1, 10_000).describe('Page size when a list request gives no limit.'),
   FLOWSCOPE_QUERY_MAX_SPANS: envInt(10_000, 1, 1_000_000).describe('Spans returned for one workflow or trace; beyond it the answer says `truncated`.'),
+  FLOWSCOPE_BASELINE_WINDOW_HOURS: envInt(24, 1, 24 * 366).describe('Hours of per-operation statistics before a workflow that make the baselines its suspects are compared with.'),
+  FLOWSCOPE_BASELINE_CACHE_MS: envInt(30_000, 0, 3_600_000).describe('How long baselines read for one workflow type are reused.'),
+  FLOWSCOPE_SUSPECTS_MAX: envInt(10, 1, 1000).describe('Most suspects in a workflow or trace answer.'),
+  FLOWSCOPE_CRITICAL_PATH_TOLERANCE_MS: envNumber(1, 0, 60_000).describe('A child that overlaps its next sibling (or its parent\'s next step) by up to this much is still on the critical path (millisecond-rounded SDK clocks, skew between hosts).'),
+  FLOWSCOPE_TOP_SUSPECT_MAX_WORKFLOWS: envInt(50, 0, 10_000).describe('Failed or slow workflows per list page whose `top_suspect` is computed; the rest get null.'),
+  FLOWSCOPE_TOP_SUSPECT_MAX_SPANS: envInt(2000, 1, 1_000_000).describe('Workflows with more spans than this get `top_suspect: null` in the list (open the workflow for its suspects).'),
   FLOWSCOPE_QUERY_MAX_POINTS: envInt(2000, 1, 100_000).describe('Points per performance series ((to - from) / step).'),
   FLOWSCOPE_JAEGER_MAX_TRACES: envInt(500, 1, 10_000).describe('Traces one Jaeger search may return.'),
   FLOWSCOPE_QUERY_DOCS_PUBLIC: envBool(false).describe('Serve /docs without a token (the OpenAPI document reveals no data).'),

@@ -8,6 +8,7 @@ export * as schema from './schema.ts';
 export type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';
 export * from './histogram.ts';
 export * from './snapshots.ts';
+export * from './baselines.ts';
 export * from './sql.ts';
 export * from './readers/workflows.ts';
 export * from './readers/traces.ts';
