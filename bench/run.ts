@@ -19,8 +19,9 @@ import { ingestSection } from './sections/ingest.ts';
 import { querySection } from './sections/queries.ts';
 import { alertSection } from './sections/alert.ts';
 import { writerSection } from './sections/writer.ts';
+import { uiSection } from './sections/ui.ts';
 
-export const SECTIONS: BenchSection[] = [copySection, writerSection, ingestSection, querySection, alertSection];
+export const SECTIONS: BenchSection[] = [copySection, writerSection, ingestSection, querySection, alertSection, uiSection];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { envBool, envInt, envList, envNumber, envString, envUrl, parseConfig } from '@flowscope/common';
+import { sharedConfigShape, envBool, envInt, envList, envNumber, envString, envUrl, parseConfig } from '@flowscope/common';
 
 /**
  * The alerting worker's configuration fragment. main.ts (and the all-in-one) merges it with the
@@ -7,12 +7,7 @@ import { envBool, envInt, envList, envNumber, envString, envUrl, parseConfig } f
  * Names shared with other processes (REDIS_URL, DEBUGGING_*) keep the same meaning and defaults.
  */
 export const alertingConfigShape = {
-  REDIS_URL: envUrl().describe('BullMQ on Redis when set; the in-process scheduler (all-in-one only) when unset.'),
-  FLOWSCOPE_REDIS_PREFIX: envString('flowscope:').describe('Prefix of Redis channels shared with the other processes (live events), separator included.'),
-  DEBUGGING_API_RESPONSE_TIME_WARNING: envNumber(200, 0).describe('Thresholds of the seeded api-layer p95 latency rule, in ms.'),
-  DEBUGGING_API_RESPONSE_TIME_CRITICAL: envNumber(500, 0),
-  DEBUGGING_DB_QUERY_TIME_WARNING: envNumber(50, 0).describe('Thresholds of the seeded database-layer p95 latency rule, in ms.'),
-  DEBUGGING_DB_QUERY_TIME_CRITICAL: envNumber(100, 0).describe('Critical threshold (ms) of database and cache spans: over it the trace is always kept; also the seeded database p95 rule.'),
+  ...sharedConfigShape,
   DEBUGGING_MAX_TRACE_DURATION: envInt(300_000, 1).describe('A workflow still in progress this long (ms) after it started is marked timed_out.'),
 
   EMAIL_HOST: envString().describe('SMTP server; unset keeps alert emails in the outbox as \'unsent\'.'),
@@ -31,6 +26,8 @@ export const alertingConfigShape = {
   FLOWSCOPE_ALERT_WINDOW_SECONDS: envInt(300, 60, 86_400).describe('Window of the rules seeded from configuration.'),
   FLOWSCOPE_ALERT_REMINDER_MINUTES: envNumber(60, 0).describe('A firing alert is re-notified this often while it keeps firing; 0 disables reminders.'),
   FLOWSCOPE_ALERT_HYSTERESIS: envNumber(0.1, 0, 0.9).describe('A firing alert resolves only once its value falls this fraction below its lowest threshold.'),
+  FLOWSCOPE_ALERT_CAUSES_MAX: envInt(3, 0, 50).describe('Operations (latency alerts) or error origins (error-rate alerts) an alert email lists, each with an example workflow; 0 lists none.'),
+  FLOWSCOPE_BASELINE_WINDOW_HOURS: envInt(24, 1, 24 * 366).describe('Hours of per-operation statistics before an alert window that make the baselines its slow operations are compared with.'),
   FLOWSCOPE_ALERT_MIN_SAMPLES: envInt(5, 1).describe('Fewer observations than this in a window count as no data.'),
   FLOWSCOPE_ALERT_RULES_FILE: envString().describe('JSON file of further default rules; the bundled alerting/rules/defaults.json when unset.'),
 

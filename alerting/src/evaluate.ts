@@ -5,6 +5,7 @@ import {
 } from '@flowscope/storage';
 import type { AlertingConfig } from './config.ts';
 import { loadRules, type AlertRule } from './rules.ts';
+import { alertCauses } from './causes.ts';
 import { renderAlertEmail, type NotificationKind } from './render.ts';
 import { decide, type Decision, type Severity } from './state.ts';
 import { computeValues, scopeFromKey, type ScopeValue } from './values.ts';
@@ -177,6 +178,13 @@ async function notify(
   n: { kind: NotificationKind; alertId: number; severity: Severity; threshold: number; firstSeenMs: number; key: string },
 ): Promise<void> {
   const recipients = c.rule.recipients.length > 0 ? c.rule.recipients : deps.config.FLOWSCOPE_ALERT_EMAIL_TO;
+  const causes =
+    n.kind === 'resolved' || deps.config.FLOWSCOPE_ALERT_CAUSES_MAX === 0
+      ? []
+      : await alertCauses(tx, c.rule, c.scope, c.nowMs, {
+          baselineHours: deps.config.FLOWSCOPE_BASELINE_WINDOW_HOURS,
+          limit: deps.config.FLOWSCOPE_ALERT_CAUSES_MAX,
+        });
   const email = renderAlertEmail({
     kind: n.kind,
     rule: c.rule,
@@ -189,6 +197,7 @@ async function notify(
     firstSeenMs: n.firstSeenMs,
     nowMs: c.nowMs,
     publicUrl: deps.config.FLOWSCOPE_PUBLIC_URL,
+    causes,
   });
   const problem = !deps.smtpConfigured ? 'SMTP is not configured (EMAIL_HOST unset)' : recipients.length === 0 ? 'no recipients (FLOWSCOPE_ALERT_EMAIL_TO unset and none on the rule)' : null;
   const outboxId = await insertOutbox(tx, {

@@ -14,13 +14,15 @@ export async function runEnsurePartitions(db: Database, config: MaintenanceConfi
 
 /**
  * Retention: drops whole daily partitions whose day ended before the retention period
- * (spans: FLOWSCOPE_RETENTION_SPANS_DAYS, snapshots: FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS).
+ * (spans: FLOWSCOPE_RETENTION_SPANS_DAYS, snapshots and operation statistics: FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS).
  * Never deletes row by row; rows in the default partition are not touched.
  */
 export async function runRetention(db: Database, config: MaintenanceConfig, nowMs: number): Promise<string[]> {
   const days: Record<(typeof PARTITIONED_TABLES)[number], number> = {
     trace_steps: config.FLOWSCOPE_RETENTION_SPANS_DAYS,
     performance_snapshots: config.FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS,
+    // per-operation statistics (baselines) live as long as the snapshots they sit beside
+    operation_stats: config.FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS,
   };
   const dropped: string[] = [];
   for (const table of PARTITIONED_TABLES) dropped.push(...(await dropExpiredPartitions(db, table, days[table], new Date(nowMs))));

@@ -16,7 +16,25 @@ export interface AlertEmailInput {
   firstSeenMs: number;
   nowMs: number;
   publicUrl: string;
+  /**
+   * What points at the cause: for a latency alert the operations whose p95 in the window most
+   * exceeds their baseline, for an error-rate alert the top error origins; each with an
+   * exemplar workflow. Empty or absent: nothing to point at (no data, or resolved).
+   */
+  causes?: AlertCause[];
 }
+
+export interface AlertCause {
+  layer: string;
+  component: string;
+  operation: string;
+  /** One line of evidence, e.g. "p95 92 ms vs usual 3.4 ms (27×)" or "14 failures: UniqueViolation …". */
+  detail: string;
+  exemplarWorkflowId: string | null;
+}
+
+/** The UI page of one workflow run (the shared UI route), absolute with the public URL. */
+export const workflowPageUrl = (publicUrl: string, workflowId: string) => `${publicUrl}/workflows/${encodeURIComponent(workflowId)}`;
 
 export interface RenderedEmail {
   subject: string;
@@ -50,29 +68,43 @@ function duration(ms: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-/** Links into the query API: the workflows of the scope, sample slow or failed ones, the series, the alert. */
-export function alertLinks(input: AlertEmailInput): { label: string; url: string }[] {
-  const base = `${input.publicUrl}/api/v1/debugging`;
+/**
+ * Links into flowscope: each a page of the UI (`url`, what a person clicks) and the JSON route
+ * with the same data (`api`, for scripts): the workflows of the scope, sample slow or failed
+ * ones, the errors, the series, the alert. Absolute with FLOWSCOPE_PUBLIC_URL.
+ */
+export function alertLinks(input: AlertEmailInput): { label: string; url: string; api: string }[] {
+  const base = input.publicUrl;
+  const api = `${base}/api/v1/debugging`;
   const from = iso(Math.min(input.firstSeenMs, input.nowMs - input.rule.windowSeconds * 1000));
   const to = iso(input.nowMs);
-  const scope = new URLSearchParams();
-  if (input.scope.workflow_type) scope.set('workflow_type', input.scope.workflow_type);
-  const range = new URLSearchParams({ from, to });
-  const q = (extra: Record<string, string>) => new URLSearchParams([...scope, ...range, ...Object.entries(extra)]).toString();
-  const links = [{ label: 'Workflows', url: `${base}/workflows?${q({})}` }];
+  const type = input.scope.workflow_type;
+  const qs = (pairs: [string, string | null | undefined][]) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of pairs) if (v !== null && v !== undefined) p.set(k, v);
+    return p.toString();
+  };
+  // the UI's list filters are `type`, `status`, `min_ms`; the API's `workflow_type`, `status`, `min_duration_ms`
+  const links = [{ label: 'Workflows', url: `${base}/workflows?${qs([['type', type], ['from', from], ['to', to]])}`, api: `${api}/workflows?${qs([['workflow_type', type], ['from', from], ['to', to]])}` }];
   if (input.rule.statistic === 'error_pct') {
-    links.push({ label: 'Failed workflows', url: `${base}/workflows?${q({ status: 'failed' })}` });
-    const errs = new URLSearchParams([...scope, ...range]);
-    if (input.scope.layer) errs.set('layer', input.scope.layer);
-    links.push({ label: 'Errors', url: `${base}/errors?${errs.toString()}` });
+    links.push({
+      label: 'Failed workflows',
+      url: `${base}/workflows?${qs([['type', type], ['status', 'failed'], ['from', from], ['to', to]])}`,
+      api: `${api}/workflows?${qs([['workflow_type', type], ['from', from], ['to', to], ['status', 'failed']])}`,
+    });
+    const errs = qs([['workflow_type', type], ['from', from], ['to', to], ['layer', input.scope.layer]]);
+    links.push({ label: 'Errors', url: `${base}/errors?${errs}`, api: `${api}/errors?${errs}` });
   } else {
-    links.push({ label: 'Slow workflows', url: `${base}/workflows?${q({ min_duration_ms: String(Math.round(input.threshold)) })}` });
+    const min = String(Math.round(input.threshold));
+    links.push({
+      label: 'Slow workflows',
+      url: `${base}/workflows?${qs([['type', type], ['min_ms', min], ['from', from], ['to', to]])}`,
+      api: `${api}/workflows?${qs([['workflow_type', type], ['from', from], ['to', to], ['min_duration_ms', min]])}`,
+    });
   }
-  const perf = new URLSearchParams([...scope, ...range]);
-  if (input.scope.layer) perf.set('layer', input.scope.layer);
-  if (input.scope.component) perf.set('component', input.scope.component);
-  links.push({ label: 'Performance', url: `${base}/performance?${perf.toString()}` });
-  links.push({ label: 'Alert', url: `${base}/alerts/${input.alertId}` });
+  const perf = qs([['workflow_type', type], ['from', from], ['to', to], ['layer', input.scope.layer], ['component', input.scope.component]]);
+  links.push({ label: 'Performance', url: `${base}/performance?${perf}`, api: `${api}/performance?${perf}` });
+  links.push({ label: 'Alert', url: `${base}/alerts/${input.alertId}`, api: `${api}/alerts/${input.alertId}` });
   return links;
 }
 
@@ -109,14 +141,27 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     [input.kind === 'resolved' ? 'Fired' : 'Firing since', since],
   ];
   const links = alertLinks(input);
+  const causes = input.causes ?? [];
+  const causeTitle = rule.statistic === 'error_pct' ? 'Where the errors start' : 'Operations slower than their baseline';
+  const causeLine = (c: AlertCause) => `${c.component} ${c.operation} (${c.layer}): ${c.detail}`;
   const text = [
     subject.replace(/^\[flowscope\] /, ''),
     '',
     ...fields.map(([k, v]) => `${k}: ${v}`),
+    ...(causes.length > 0
+      ? [
+          '',
+          `${causeTitle}:`,
+          ...causes.flatMap((c, i) => [
+            `  ${i + 1}. ${causeLine(c)}`,
+            ...(c.exemplarWorkflowId ? [`     Example workflow: ${workflowPageUrl(input.publicUrl, c.exemplarWorkflowId)}`] : []),
+          ]),
+        ]
+      : []),
     ...(rule.description ? ['', rule.description] : []),
     '',
     'Links:',
-    ...links.map((l) => `  ${l.label}: ${l.url}`),
+    ...links.flatMap((l) => [`  ${l.label}: ${l.url}`, `    JSON (Authorization: Bearer): ${l.api}`]),
     '',
     '-- ',
     'flowscope alerting. Alerts are not repeated while they keep firing; a reminder follows after the configured interval.',
@@ -129,9 +174,13 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
 <table cellpadding="4" style="border-collapse: collapse;">
 ${fields.map(([k, v]) => `<tr><th align="left" style="padding-right: 16px;">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n')}
 </table>
+${causes.length > 0 ? `<h3 style="margin: 16px 0 4px;">${esc(causeTitle)}</h3>
+<ol>
+${causes.map((c) => `<li>${esc(causeLine(c))}${c.exemplarWorkflowId ? ` — <a href="${esc(workflowPageUrl(input.publicUrl, c.exemplarWorkflowId))}">example workflow</a>` : ''}</li>`).join('\n')}
+</ol>` : ''}
 ${rule.description ? `<p>${esc(rule.description)}</p>` : ''}
 <ul>
-${links.map((l) => `<li><a href="${esc(l.url)}">${esc(l.label)}</a></li>`).join('\n')}
+${links.map((l) => `<li><a href="${esc(l.url)}">${esc(l.label)}</a> <span style="color: #777; font-size: 12px;">(<a href="${esc(l.api)}" style="color: #777;">JSON</a>)</span></li>`).join('\n')}
 </ul>
 <p style="color: #777; font-size: 12px;">flowscope alerting. Alerts are not repeated while they keep firing; a reminder follows after the configured interval.</p>
 </body></html>

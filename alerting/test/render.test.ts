@@ -32,6 +32,11 @@ describe('alert email rendering', () => {
     expect(e.html).toContain('&lt;database&gt;');
     expect(e.html).not.toContain('<database>');
     expect(e.html).toContain('href="https://fs.example.com/api/v1/debugging/alerts/41"');
+    // the pages a person clicks (the UI), each followed by its JSON route
+    expect(e.text).toContain('Slow workflows: https://fs.example.com/workflows?type=checkout&min_ms=100&from=2025-01-02T03%3A04%3A05Z&to=2025-01-02T03%3A09%3A05Z\n    JSON (Authorization: Bearer): https://fs.example.com/api/v1/debugging/workflows?');
+    expect(e.text).toContain('Alert: https://fs.example.com/alerts/41\n');
+    expect(e.html).toContain('<a href="https://fs.example.com/alerts/41">Alert</a>');
+    expect(e.text).toContain('Performance: https://fs.example.com/performance?workflow_type=checkout&from=2025-01-02T03%3A04%3A05Z&to=2025-01-02T03%3A09%3A05Z&layer=database');
   });
 
   it('renders resolved, escalated and reminder notifications distinctly', () => {
@@ -46,6 +51,8 @@ describe('alert email rendering', () => {
     expect(e.subject).toContain('login / api error rate 12.5 % ≥ 10.0 %');
     expect(e.text).toContain('status=failed');
     expect(e.text).toContain('/api/v1/debugging/errors?workflow_type=login');
+    expect(e.text).toContain('Failed workflows: https://fs.example.com/workflows?type=login&status=failed&');
+    expect(e.text).toContain('Errors: https://fs.example.com/errors?workflow_type=login&');
   });
 });
 

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const host = config.FLOWSCOPE_COLLECTOR_HOST ?? '0.0.0.0';
   await collector.app.listen({ host, port: config.FLOWSCOPE_COLLECTOR_PORT });
   const grpcPort = await collector.listenGrpc({ host, port: config.FLOWSCOPE_COLLECTOR_GRPC_PORT });
-  await queryApi.listen({ host: config.FLOWSCOPE_QUERY_HOST ?? '0.0.0.0', port: config.FLOWSCOPE_QUERY_PORT });
+  await queryApi.listen({ host: config.FLOWSCOPE_QUERY_HOST, port: config.FLOWSCOPE_QUERY_PORT });
   logger.info(
     {
       otlpHttp: `http://localhost:${config.FLOWSCOPE_COLLECTOR_PORT}/v1/traces`,

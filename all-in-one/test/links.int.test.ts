@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { matchRoute } from '@flowscope/ui';
 import { parseConfig } from '@flowscope/common';
 import { openTestDatabase } from '@flowscope/storage/testing';
 import { alertLinks, type AlertEmailInput } from '@flowscope/alerting';
@@ -41,9 +42,17 @@ describe('alert email links', () => {
       const links = alertLinks(input);
       expect(links.length).toBeGreaterThanOrEqual(4);
       for (const link of links) {
-        const url = new URL(link.url);
-        const res = await app.inject({ method: 'GET', url: url.pathname + url.search, headers: { authorization: `Bearer ${token}` } });
-        expect(res.statusCode, `${link.label}: ${link.url} → ${res.body}`).toBe(200);
+        // the JSON route for scripts answers with a token…
+        const api = new URL(link.api);
+        const res = await app.inject({ method: 'GET', url: api.pathname + api.search, headers: { authorization: `Bearer ${token}` } });
+        expect(res.statusCode, `${link.label}: ${link.api} → ${res.body}`).toBe(200);
+        // …and the page a person clicks is one of the UI's (the shell, before any sign-in)
+        const page = new URL(link.url);
+        expect(page.pathname.startsWith('/api/'), link.url).toBe(false);
+        expect(matchRoute(page.pathname), link.url).not.toBeNull();
+        const shell = await app.inject({ method: 'GET', url: page.pathname + page.search });
+        expect([200, 503], `${link.label}: ${link.url}`).toContain(shell.statusCode);
+        expect(shell.headers['content-type'], link.url).toContain('text/html');
       }
     } finally {
       await app.close();

@@ -138,7 +138,9 @@ const TARGETS_MS: Record<string, number> = {
 export const querySection: BenchSection = {
   name: 'queries',
   async run(ctx) {
-    for (const total of ctx.sizes.querySpans) {
+    // BENCH_QUERY_SPANS overrides the sizes; BENCH_KEEP_DB=1 keeps the database for EXPLAIN.
+    const sizes = process.env.BENCH_QUERY_SPANS ? [Number(process.env.BENCH_QUERY_SPANS)] : ctx.sizes.querySpans;
+    for (const total of sizes) {
       const t = await benchDatabase('fs_bench_queries', 4);
       try {
         const now = Date.now();
@@ -208,7 +210,10 @@ export const querySection: BenchSection = {
           await app.close();
         }
       } finally {
-        await t.dispose();
+        if (process.env.BENCH_KEEP_DB === '1') {
+          ctx.log(`kept ${t.url}`);
+          await t.db.close();
+        } else await t.dispose();
       }
     }
   },

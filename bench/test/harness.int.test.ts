@@ -27,7 +27,7 @@ describe('pnpm bench --tiny', () => {
     const report = JSON.parse(readFileSync(out, 'utf8')) as { mode: string; rows: BenchRow[] };
     expect(report.mode).toBe('tiny');
     const sections = new Set(report.rows.map((r) => r.section));
-    expect([...sections].sort()).toEqual(['alert', 'copy', 'ingest', 'queries', 'writer']);
+    expect([...sections].sort()).toEqual(['alert', 'copy', 'ingest', 'queries', 'ui', 'writer']);
     for (const r of report.rows) {
       expect(r.baseline, r.name).not.toBe('');
       expect(stdout).toContain(r.name);

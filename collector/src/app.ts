@@ -15,9 +15,12 @@ import { RedisDecisionBridge } from './decisions.ts';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics.ts';
 import { InflightBytes } from './limiter.ts';
 import { Redactor } from './redact.ts';
+import { registerCors } from './cors.ts';
 import { GroupCommitWriter } from './writer.ts';
 import { ExportPipeline } from './pipeline.ts';
-import { registerOtlpHttp, sendError, toFlowscopeError } from './receiver-http.ts';
+import { OperationCatalog } from './opstats.ts';
+import { registerOtlpHttp, sendError } from './receiver-http.ts';
+import { toFlowscopeError } from './status.ts';
 
 export interface CollectorDeps {
   db: Database;
@@ -89,7 +92,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
   };
   const spanMetrics = new SpanPrometheusMetrics(metrics.registry, config.FLOWSCOPE_METRICS_MAX_WORKFLOW_TYPES, db);
   const pipeline: ExportPipeline = new ExportPipeline({
-    redactor: new Redactor(config.FLOWSCOPE_REDACT_KEYS),
+    redactor: new Redactor(config.FLOWSCOPE_REDACT_KEYS, { values: config.FLOWSCOPE_REDACT_VALUES, patterns: config.FLOWSCOPE_REDACT_VALUE_PATTERNS }),
     limits: { maxIdChars: config.FLOWSCOPE_MAX_ID_CHARS, maxNameChars: config.FLOWSCOPE_MAX_NAME_CHARS },
     writer,
     sampler,
@@ -98,6 +101,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     logger: logger.child({ stage: 'pipeline' }),
     enabled: config.DEBUGGING_ENABLED,
     performanceMonitoring: config.DEBUGGING_PERFORMANCE_MONITORING,
+    ...(config.FLOWSCOPE_BASELINES_ENABLED ? { operations: new OperationCatalog(config.FLOWSCOPE_BASELINE_MAX_OPERATIONS) } : {}),
     errorLogging: config.DEBUGGING_ERROR_LOGGING,
     shareKeep: (ids: string[]) => bridge?.publish(ids),
     // With Redis, replicas share what they learn about each trace's workflow.
@@ -109,7 +113,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     ),
   });
   const bridge = config.REDIS_URL
-    ? new RedisDecisionBridge(config.REDIS_URL, config.FLOWSCOPE_REDIS_PREFIX ?? 'flowscope:', randomUUID(), (traceId) => {
+    ? new RedisDecisionBridge(config.REDIS_URL, config.FLOWSCOPE_REDIS_PREFIX, randomUUID(), (traceId) => {
         pipeline.rescue(traceId).catch((err: unknown) => logger.warn({ err: String(err), traceId }, 'could not write rescued spans'));
       }, logger.child({ stage: 'sampling' }))
     : undefined;
@@ -165,6 +169,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
       },
     ],
   });
+  registerCors(app, config.FLOWSCOPE_CORS_ORIGINS);
   registerOtlpHttp(app, { pipeline, limiter, maxBodyBytes: config.FLOWSCOPE_MAX_BODY_BYTES, metrics });
 
   let closing: Promise<void> | undefined;

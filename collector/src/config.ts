@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { z as zod } from 'zod';
-import { envBool, envInt, envList, envNumber, envString, envUrl } from '@flowscope/common';
+import { envBool, envInt, envList, envNumber, envString, redisConfigShape, thresholdConfigShape } from '@flowscope/common';
 import { DEFAULT_REDACT_KEYS } from './redact.ts';
 import { DEFAULT_VALUE_LIMITS, MAX_INDEXED_CHARS } from './validate.ts';
 
@@ -27,13 +27,47 @@ const envRates = () =>
       return rates;
     });
 
+/** A JSON array of regular expression sources, each checked at start-up. */
+const envPatterns = () =>
+  zod
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return [] as string[];
+      let list: unknown;
+      try {
+        list = JSON.parse(v);
+      } catch {
+        list = undefined;
+      }
+      if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && p.length > 0)) {
+        ctx.addIssue({ code: 'custom', message: 'expected a JSON array of regular expressions, e.g. ["order-secret-[0-9]+"]' });
+        return zod.NEVER;
+      }
+      for (const p of list as string[]) {
+        try {
+          new RegExp(p, 'gi');
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: `not a regular expression: ${(err as Error).message}` });
+          return zod.NEVER;
+        }
+      }
+      return list as string[];
+    });
+
 /** The collector's configuration fragment; names are environment variable names. */
 export const collectorConfigShape = {
+  ...redisConfigShape,
+  DEBUGGING_API_RESPONSE_TIME_CRITICAL: thresholdConfigShape.DEBUGGING_API_RESPONSE_TIME_CRITICAL,
+  DEBUGGING_DB_QUERY_TIME_CRITICAL: thresholdConfigShape.DEBUGGING_DB_QUERY_TIME_CRITICAL,
   DEBUGGING_ENABLED: envBool(true).describe('Old system\'s master switch: false makes the receiver acknowledge and discard.'),
   DEBUGGING_PERFORMANCE_MONITORING: envBool(true).describe('false: no span metrics (performance_snapshots, debugging_* series).'),
+  FLOWSCOPE_BASELINES_ENABLED: envBool(true).describe('Keep per-operation statistics (operation_stats) from every span, the baselines suspects and alert emails compare against.'),
+  FLOWSCOPE_BASELINE_MAX_OPERATIONS: envInt(200, 1, 100_000).describe('Distinct operations (normalised span names) counted per service; later ones count as `other`.'),
   DEBUGGING_ERROR_LOGGING: envBool(true).describe('false: error spans are not written to error_logs.'),
   FLOWSCOPE_COLLECTOR_HOST: envString('0.0.0.0').describe('Address the OTLP receivers listen on.'),
   FLOWSCOPE_COLLECTOR_PORT: envInt(4318, 0, 65535).describe('OTLP/HTTP port (POST /v1/traces, /health, /ready, /metrics).'),
+  FLOWSCOPE_CORS_ORIGINS: envList([]).describe('Browser origins (comma-separated, e.g. https://shop.example.com; * for any) allowed to POST /v1/traces from a page; none by default.'),
   FLOWSCOPE_MAX_BODY_BYTES: envInt(64 * MiB, 1024, 2 ** 31).describe('Largest request body or gRPC message, compressed or after decompression (OTLP recommends 64 MiB).'),
   FLOWSCOPE_MAX_INFLIGHT_BYTES: envInt(256 * MiB, 1024, 2 ** 40).describe('Body bytes held in memory across all requests at once (the memory limiter).'),
   FLOWSCOPE_MAX_HEAP_MB: envInt(0, 0, 1_000_000).describe('Refuse new requests (503, retryable) while the process heap is above this many MiB; 0 = 80 % of V8\'s heap limit. Decoded spans take several times their wire size, so this guards what FLOWSCOPE_MAX_INFLIGHT_BYTES cannot see.'),
@@ -43,20 +77,18 @@ export const collectorConfigShape = {
   FLOWSCOPE_WRITER_MAX_QUEUE_SPANS: envInt(100_000, 1, 10_000_000).describe('Most spans waiting for the writer; past it requests get 429.'),
   FLOWSCOPE_WRITER_LINGER_MS: envInt(0, 0, 10_000).describe('How long a flush waits for more requests to join (0 = flush when idle).'),
   FLOWSCOPE_RETRY_AFTER_SECONDS: envInt(2, 1, 3600).describe('Retry-After on 429/503, and the storage probe interval while it is down.'),
-  FLOWSCOPE_REDACT_KEYS: envList(DEFAULT_REDACT_KEYS).describe('Attribute key fragments whose values are replaced by ***REDACTED***.'),
+  FLOWSCOPE_REDACT_KEYS: envList(DEFAULT_REDACT_KEYS).describe('Attribute key fragments whose values are replaced by ***REDACTED*** (comma-separated; replaces the default list).'),
+  FLOWSCOPE_REDACT_VALUES: envBool(true).describe('Also scrub secrets inside values, in attributes, event names, status messages and span names: URL user info and query-string values, `password=`-style pairs, Bearer/Basic credentials, JSON Web Tokens, well-known key shapes, and string/number literals in db.statement / db.query.text.'),
+  FLOWSCOPE_REDACT_VALUE_PATTERNS: envPatterns().describe('More secrets to scrub from every value: a JSON array of regular expressions (case-insensitive), each match replaced by ***REDACTED***, e.g. `["order-secret-[0-9]+"]`.'),
   DEBUGGING_TRACE_SAMPLING_RATE: envNumber(0.1, 0, 1).describe('Share of ordinary traces kept (errors and slow traces are always kept).'),
   FLOWSCOPE_SAMPLING_RATES: envRates().describe('Per workflow type rates, e.g. "checkout=1,healthcheck=0".'),
   FLOWSCOPE_SAMPLING_DECISION_WAIT_MS: envInt(10_000, 0, 600_000).describe('How long spans of a not-yet-interesting trace wait for an error or slow span.'),
   FLOWSCOPE_SAMPLING_HOLD_MAX_SPANS: envInt(100_000, 0, 10_000_000).describe('Bounds on held spans; past them the oldest traces are let go as sampled out.'),
   FLOWSCOPE_SAMPLING_HOLD_MAX_BYTES: envInt(64 * MiB, 0, 2 ** 40).describe('Bound on the approximate bytes of held spans; past it the oldest held traces are let go.'),
-  DEBUGGING_API_RESPONSE_TIME_CRITICAL: envNumber(500, 0).describe('Critical thresholds (ms): a span over its layer\'s makes the whole trace kept.'),
-  DEBUGGING_DB_QUERY_TIME_CRITICAL: envNumber(100, 0).describe('Critical threshold (ms) of database and cache spans: over it the trace is always kept; also the seeded database p95 rule.'),
   DEBUGGING_MAX_TRACE_DURATION: envInt(300_000, 1000).describe('A workflow still in progress this long after its start is marked timed out (ms).'),
   FLOWSCOPE_METRICS_MAX_WORKFLOW_TYPES: envInt(200, 1, 100_000).describe('Most distinct workflow types (and error types) as Prometheus label values; others become "other".'),
   FLOWSCOPE_TRACE_CACHE_SIZE: envInt(100_000, 0, 10_000_000).describe('Traces whose workflow id/type are remembered for spans arriving in later requests.'),
   FLOWSCOPE_COLLECTOR_GRPC_PORT: envInt(4317, 0, 65535).describe('OTLP/gRPC receiver port (TraceService/Export); 4317 is the OTLP default.'),
-  REDIS_URL: envUrl().describe('Redis for sharing sampling decisions between replicas.'),
-  FLOWSCOPE_REDIS_PREFIX: envString('flowscope:').describe('Prefix of Redis keys and channels, separator included (several installs can share one Redis).'),
   FLOWSCOPE_RECEIPT_TTL_MS: envInt(6 * 3600_000, 60_000).describe('How long request receipts (retry de-duplication of counts) are kept (ms).'),
 };
 

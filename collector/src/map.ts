@@ -221,6 +221,9 @@ export function mapExport(req: DecodedExport, cache?: TraceWorkflowCache): Mappe
           component,
           spanName: span.name,
         };
+        // One row per failing span (seq 0), with its (first) exception event's type, message and
+        // stack merged in; exception events on a span that did not fail were handled: one
+        // warning row each (seq 1…). So error_count and the error list agree.
         const exceptions = span.events.filter((e) => e.name === 'exception');
         if (isError) {
           const first = exceptions[0]?.attributes;
@@ -232,22 +235,22 @@ export function mapExport(req: DecodedExport, cache?: TraceWorkflowCache): Mappe
             message: span.statusMessage || s(first?.['exception.message']) || span.name,
             stack: s(first?.['exception.stacktrace']) ?? null,
             occurredUnixNano: span.endUnixNano,
-            attributes: a,
+            attributes: first ? { ...a, ...first } : a,
+          });
+        } else {
+          exceptions.forEach((e, i) => {
+            errors.push({
+              ...base,
+              seq: i + 1,
+              severity: 'warning',
+              errorType: s(e.attributes['exception.type']) ?? 'Exception',
+              message: s(e.attributes['exception.message']) ?? '',
+              stack: s(e.attributes['exception.stacktrace']) ?? null,
+              occurredUnixNano: e.timeUnixNano > 0n ? e.timeUnixNano : span.endUnixNano,
+              attributes: e.attributes,
+            });
           });
         }
-        exceptions.forEach((e, i) => {
-          errors.push({
-            ...base,
-            seq: i + 1,
-            // An exception recorded on a span that did not fail was handled: a warning.
-            severity: isError ? 'error' : 'warning',
-            errorType: s(e.attributes['exception.type']) ?? 'Exception',
-            message: s(e.attributes['exception.message']) ?? '',
-            stack: s(e.attributes['exception.stacktrace']) ?? null,
-            occurredUnixNano: e.timeUnixNano > 0n ? e.timeUnixNano : span.endUnixNano,
-            attributes: e.attributes,
-          });
-        });
       }
     }
   }

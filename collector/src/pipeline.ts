@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
+import { ERROR_CATALOG, FlowscopeError } from '@flowscope/common';
 import type { SpanObservation, WriteResult } from '@flowscope/storage';
 import { decodeExport, type OtlpEncoding } from './decode.ts';
 import type { DecodedExport } from './model.ts';
@@ -11,6 +12,7 @@ import type { GroupCommitWriter } from './writer.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { deriveSnapshotDeltas, type SpanPrometheusMetrics } from './spanmetrics.ts';
 import type { TailSampler } from './sampler.ts';
+import { deriveOperationDeltas, type OperationCatalog } from './opstats.ts';
 
 export interface ExportOutcome {
   received: number;
@@ -38,6 +40,8 @@ export interface PipelineDeps {
   /** Tells other replicas about traces this one decided to keep because they are interesting. */
   shareKeep?: (traceIds: string[]) => void;
   traceCache?: TraceWorkflowCache;
+  /** Per-operation statistics (baselines); absent: none are kept. */
+  operations?: OperationCatalog;
   /** Bounds on identifiers and names (FLOWSCOPE_MAX_ID_CHARS, FLOWSCOPE_MAX_NAME_CHARS). */
   limits?: ValueLimits;
 }
@@ -59,6 +63,9 @@ function firstTraceIds(req: DecodedExport, max: number): string[] {
  * (HTTP or gRPC receiver) acknowledges when the returned promise resolves, which is after
  * commit. Throws FlowscopeErrors for the receiver to map to status codes.
  */
+/** The refusal reason of a failed write: the catalog's, or storage_error for anything unexpected. */
+const refusalReason = (err: unknown) => (err instanceof FlowscopeError ? err.reason : ERROR_CATALOG.FS_STORAGE_ERROR.reason);
+
 export class ExportPipeline {
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -71,7 +78,7 @@ export class ExportPipeline {
     const { valid, rejected, message, truncated } = validateExport(decoded, this.deps.limits ?? DEFAULT_VALUE_LIMITS);
     if (truncated > 0) log.info({ truncated, maxNameChars: (this.deps.limits ?? DEFAULT_VALUE_LIMITS).maxNameChars }, 'cut over-long names to the limit');
     if (rejected > 0) {
-      metrics.refused.inc({ reason: 'invalid' }, rejected);
+      metrics.refused.inc({ reason: ERROR_CATALOG.FS_BAD_REQUEST.reason }, rejected);
       log.warn({ rejected, problems: message }, 'rejected invalid spans');
     }
     metrics.redacted.inc(this.deps.redactor.export(valid));
@@ -96,6 +103,7 @@ export class ExportPipeline {
 
     // Derive metrics from every span, then sample.
     const deltas = this.deps.performanceMonitoring ? deriveSnapshotDeltas(mapped.spans) : [];
+    const opDeltas = this.deps.performanceMonitoring && this.deps.operations ? deriveOperationDeltas(mapped.spans, this.deps.operations) : [];
     const sampled = sampler.sample(mapped.spans, mapped.errors);
     const kept = new Set(sampled.keep.spans);
     const observations: SpanObservation[] = mapped.spans.map((s) => ({
@@ -121,23 +129,11 @@ export class ExportPipeline {
         errors: this.deps.errorLogging ? sampled.keep.errors : [],
         observations,
         deltas,
+        opDeltas,
         receipt: createHash('sha256').update(body).digest('base64url'),
       });
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      metrics.refused.inc(
-        {
-          reason:
-            code === 'FS_QUEUE_FULL'
-              ? 'queue_full'
-              : code === 'FS_STORAGE_UNAVAILABLE'
-                ? 'storage_unavailable'
-                : code === 'FS_SHUTTING_DOWN'
-                  ? 'shutting_down'
-                  : 'storage_error',
-        },
-        mapped.spans.length,
-      );
+      metrics.refused.inc({ reason: refusalReason(err) }, mapped.spans.length);
       throw err;
     }
     // Counted once: a retried request was counted when it was first committed.

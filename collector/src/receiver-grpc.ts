@@ -17,7 +17,7 @@ import type { InflightBytes } from './limiter.ts';
 import type { ExportPipeline } from './pipeline.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { encodeExportResponse, ExportTraceServiceResponse } from './otlp.ts';
-import { grpcCodeFor, toFlowscopeError } from './receiver-http.ts';
+import { grpcCodeFor, toFlowscopeError } from './status.ts';
 
 /** What TraceService/Export answers: empty, or how many spans were rejected and why. */
 export interface ExportResponse {

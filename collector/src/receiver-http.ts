@@ -1,7 +1,8 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errors, FlowscopeError } from '@flowscope/common';
+import { errors, type FlowscopeError } from '@flowscope/common';
+import { grpcCodeFor } from './status.ts';
 import type { InflightBytes, InflightLease } from './limiter.ts';
 import type { ExportPipeline } from './pipeline.ts';
 import type { OtlpEncoding } from './decode.ts';
@@ -128,34 +129,6 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: Flowsco
     return reply.type(PROTOBUF).send(Buffer.from(encodeStatus(grpcCodeFor(err.statusCode), message)));
   }
   return reply.type(JSON_TYPE).send({ code: grpcCodeFor(err.statusCode), message });
-}
-
-/** google.rpc.Code matching an HTTP status, as the OTLP/HTTP error body carries it. */
-export function grpcCodeFor(status: number): number {
-  switch (status) {
-    case 400:
-    case 413:
-    case 415:
-      return 3; // INVALID_ARGUMENT
-    case 429:
-      return 8; // RESOURCE_EXHAUSTED
-    case 503:
-      return 14; // UNAVAILABLE
-    default:
-      return 13; // INTERNAL
-  }
-}
-
-/** Maps any thrown error (ours or Fastify's) into the catalog. */
-export function toFlowscopeError(err: unknown, contentType?: string): FlowscopeError {
-  if (err instanceof FlowscopeError) return err;
-  const e = err as { code?: string; statusCode?: number; message?: string };
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.unsupportedMediaType(contentType || '(none)');
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new FlowscopeError('FS_BODY_TOO_LARGE', 413, 'request body too large');
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return new FlowscopeError('FS_BAD_REQUEST', e.statusCode, e.message ?? 'bad request');
-  }
-  return new FlowscopeError('FS_INTERNAL', 500, 'internal error', { cause: err });
 }
 
 export function registerOtlpHttp(

@@ -3,6 +3,7 @@ import { errors } from '@flowscope/common';
 import {
   classifyDbError,
   claimReceipts,
+  writeOperationDeltas,
   dbErrorCode,
   isConnectionError,
   storageErrorFor,
@@ -10,12 +11,14 @@ import {
   writeSpanBatch,
   type Database,
   type ErrorRecord,
+  type OperationDelta,
   type SnapshotDelta,
   type SpanObservation,
   type SpanRecord,
   type WriteResult,
 } from '@flowscope/storage';
 import { mergeDeltas } from './spanmetrics.ts';
+import { mergeOperationDeltas } from './opstats.ts';
 import type { CollectorMetrics } from './metrics.ts';
 
 export interface WriterOptions {
@@ -38,6 +41,8 @@ export interface WriteItem {
   observations?: readonly SpanObservation[];
   /** Span metrics of every span of the request. */
   deltas?: readonly SnapshotDelta[];
+  /** Per-operation statistics (baselines) of every span of the request. */
+  opDeltas?: readonly OperationDelta[];
   /**
    * Hash of the request body. Observations and deltas of a request whose receipt was
    * committed before (an exporter retry) are not applied again.
@@ -205,6 +210,7 @@ export class GroupCommitWriter {
             ...(observationMode ? { observations: counted.flatMap((i) => i.observations ?? []) } : {}),
           });
           await writeSnapshotDeltas(tx, mergeDeltas(counted.flatMap((i) => i.deltas ?? [])));
+          await writeOperationDeltas(tx, mergeOperationDeltas(counted.flatMap((i) => i.opDeltas ?? [])));
           return { result: r, fresh };
         });
         end();

@@ -18,7 +18,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { errors, FlowscopeError } from '@flowscope/common';
 import { InflightBytes } from '../src/limiter.ts';
 import type { CollectorMetrics } from '../src/metrics.ts';
-import { toFlowscopeError } from '../src/receiver-http.ts';
+import { toFlowscopeError } from '../src/status.ts';
 import {
   ENDED_BY_GRPC,
   startGrpcReceiver,
@@ -383,7 +383,7 @@ describe('gRPC status of each refusal', () => {
     ['memory limit', errors.memoryLimit(2), GrpcStatus.UNAVAILABLE, 'collector is at its in-flight memory limit, retry later', 2],
     ['shutting down', errors.shuttingDown(), GrpcStatus.UNAVAILABLE, 'collector is shutting down, retry later', 1],
     ['unknown error', toFlowscopeError(new Error('password=hunter2 at db.internal')), GrpcStatus.INTERNAL, 'internal error', undefined],
-    ['internal with retry but not 429/503', new FlowscopeError('FS_X', 500, 'secret detail', { retryAfterSeconds: 4 }), GrpcStatus.INTERNAL, 'internal error', undefined],
+    ['internal with retry but not 429/503', new FlowscopeError('FS_INTERNAL', 500, 'secret detail', { retryAfterSeconds: 4 }), GrpcStatus.INTERNAL, 'internal error', undefined],
   ];
 
   it.each(cases)('%s', (_name, err, code, details, retrySeconds) => {

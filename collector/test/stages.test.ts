@@ -174,7 +174,7 @@ describe('map', () => {
     ]);
   });
 
-  it('an error span and its exception events become error records; a handled exception is a warning', () => {
+  it('a failing span is one error record with its exception merged in; a handled exception is a warning', () => {
     const exception = { name: 'exception', timeUnixNano: 1_500_000_000n, attributes: { 'exception.type': 'TimeoutError', 'exception.message': 'slow', 'exception.stacktrace': 'at x' } };
     const m = mapExport(
       request([
@@ -184,7 +184,6 @@ describe('map', () => {
     );
     expect(m.errors.map((e) => [e.spanId, e.seq, e.severity, e.errorType, e.message])).toEqual([
       [spanId(1), 0, 'error', 'TimeoutError', 'slow'],
-      [spanId(1), 1, 'error', 'TimeoutError', 'slow'],
       [spanId(2), 1, 'warning', 'TimeoutError', 'slow'],
     ]);
     expect(m.errors[0]!.stack).toBe('at x');

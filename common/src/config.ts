@@ -76,11 +76,15 @@ export const envList = (defaultValue: readonly string[]) =>
             .filter((s) => s.length > 0),
     );
 
-export const envString = (defaultValue?: string) =>
-  z
+/** A string; with a default it is typed as always present, without one as possibly undefined. */
+export function envString(defaultValue: string): z.ZodPipe<z.ZodOptional<z.ZodString>, z.ZodTransform<string, string | undefined>>;
+export function envString(): z.ZodPipe<z.ZodOptional<z.ZodString>, z.ZodTransform<string | undefined, string | undefined>>;
+export function envString(defaultValue?: string) {
+  return z
     .string()
     .optional()
     .transform((v) => (v === undefined || v === '' ? defaultValue : v));
+}
 
 /** A URL (or unset). */
 export const envUrl = () =>
@@ -97,6 +101,28 @@ export const envUrl = () =>
       }
       return v;
     });
+
+/**
+ * Keys several processes share, defined once so they mean the same everywhere (in the
+ * all-in-one the fragments merge into one schema and a second definition would silently win).
+ */
+export const redisConfigShape = {
+  REDIS_URL: envUrl().describe(
+    'Redis. Collector: replicas share sampling decisions and trace workflows; query API: rate limits and live events across replicas; alerting: BullMQ jobs (unset: the in-process scheduler, all-in-one only).',
+  ),
+  FLOWSCOPE_REDIS_PREFIX: envString('flowscope:').describe('Prefix of every Redis key and channel, separator included (several installs can share one Redis).'),
+};
+
+/** The latency thresholds of the replaced system (ms): alert rule thresholds, and the collector keeps every trace over a critical one. */
+export const thresholdConfigShape = {
+  DEBUGGING_API_RESPONSE_TIME_WARNING: envNumber(200, 0).describe('Warning threshold (ms) of the seeded api-layer p95 latency rule.'),
+  DEBUGGING_API_RESPONSE_TIME_CRITICAL: envNumber(500, 0).describe('Critical threshold (ms) of api-layer spans: over it the trace is always kept; also the seeded api p95 rule.'),
+  DEBUGGING_DB_QUERY_TIME_WARNING: envNumber(50, 0).describe('Warning threshold (ms) of the seeded database-layer p95 latency rule.'),
+  DEBUGGING_DB_QUERY_TIME_CRITICAL: envNumber(100, 0).describe('Critical threshold (ms) of database and cache spans: over it the trace is always kept; also the seeded database p95 rule.'),
+};
+
+/** The configuration fragment of the keys shared by several processes. */
+export const sharedConfigShape = { ...redisConfigShape, ...thresholdConfigShape };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -38,10 +38,11 @@ export const LOG_REDACT_PATHS = [
 ];
 
 /** JSON logs on stdout and, with LOG_FILE_PATH, to a size-rotated file. */
-export function createLogger(config: LoggingConfig, name: string): Logger {
+export function createLogger(config: LoggingConfig, name: string, output: { stdout?: boolean } = {}): Logger {
   const targets: TransportTargetOptions[] = [];
   if (config.LOG_FILE_PATH) {
-    targets.push({ target: 'pino/file', level: config.LOG_LEVEL, options: { destination: 1 } });
+    // `stdout: false` writes to the file only (tests that fill a log file keep the test output quiet).
+    if (output.stdout !== false) targets.push({ target: 'pino/file', level: config.LOG_LEVEL, options: { destination: 1 } });
     targets.push({
       target: 'pino-roll',
       level: config.LOG_LEVEL,
@@ -59,4 +60,31 @@ export function createLogger(config: LoggingConfig, name: string): Logger {
     redact: { paths: LOG_REDACT_PATHS, censor: '***REDACTED***' },
   };
   return targets.length > 0 ? pino(options, pino.transport({ targets })) : pino(options);
+}
+
+const SECRET_PARAM = /token|key|secret|passw|pwd|auth|sig|session|code|jwt|credential/i;
+
+/**
+ * A request URL fit for a log line: the values of query parameters that may carry a secret
+ * (token, api_key, signature, …) are replaced by ***REDACTED***; the path and other
+ * parameters are kept.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const pairs = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair;
+      let name = pair.slice(0, eq);
+      try {
+        name = decodeURIComponent(name);
+      } catch {
+        // keep the raw name
+      }
+      return SECRET_PARAM.test(name) ? `${pair.slice(0, eq)}=***REDACTED***` : pair;
+    });
+  return `${url.slice(0, q)}?${pairs.join('&')}`;
 }

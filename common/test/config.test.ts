@@ -2,7 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createLogger, envBool, envInt, envList, loggingConfigShape, parseConfig } from '../src/index.ts';
+import {
+  ConfigError, createLogger, envBool, envInt, envList, envString, loggingConfigShape, parseConfig, sharedConfigShape,
+} from '../src/index.ts';
 
 describe('configuration', () => {
   it.each([
@@ -66,7 +68,7 @@ describe('logger', () => {
   it('rotates the file at FLOWSCOPE_LOG_FILE_MAX_MB', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fs-rot-'));
     const file = join(dir, 'flowscope.log');
-    const logger = createLogger(parseConfig(loggingConfigShape, { LOG_FILE_PATH: file, FLOWSCOPE_LOG_FILE_MAX_MB: '1' }), 'test');
+    const logger = createLogger(parseConfig(loggingConfigShape, { LOG_FILE_PATH: file, FLOWSCOPE_LOG_FILE_MAX_MB: '1' }), 'test', { stdout: false });
     const line = 'x'.repeat(1000);
     for (let i = 0; i < 2500; i++) logger.info({ i, line }, 'filler'); // ~2.6 MB
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
@@ -76,5 +78,22 @@ describe('logger', () => {
       files = readdirSync(dir).filter((f) => f.startsWith('flowscope'));
     }
     expect(files.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('shared configuration fragment', () => {
+  it('defaults are present (typed as string/number, not undefined) and values parse once for every process', () => {
+    const c = parseConfig(sharedConfigShape, {});
+    const prefix: string = c.FLOWSCOPE_REDIS_PREFIX; // compiles only because the default makes it present
+    expect([prefix, c.REDIS_URL, c.DEBUGGING_API_RESPONSE_TIME_WARNING, c.DEBUGGING_API_RESPONSE_TIME_CRITICAL, c.DEBUGGING_DB_QUERY_TIME_WARNING, c.DEBUGGING_DB_QUERY_TIME_CRITICAL]).toEqual([
+      'flowscope:', undefined, 200, 500, 50, 100,
+    ]);
+    const set = parseConfig(sharedConfigShape, { REDIS_URL: 'redis://127.0.0.1:6379', FLOWSCOPE_REDIS_PREFIX: 'fs2:', DEBUGGING_DB_QUERY_TIME_CRITICAL: '250' });
+    expect([set.REDIS_URL, set.FLOWSCOPE_REDIS_PREFIX, set.DEBUGGING_DB_QUERY_TIME_CRITICAL]).toEqual(['redis://127.0.0.1:6379', 'fs2:', 250]);
+    expect(() => parseConfig(sharedConfigShape, { REDIS_URL: 'not a url', DEBUGGING_API_RESPONSE_TIME_CRITICAL: '-1' })).toThrow(/REDIS_URL[\s\S]*DEBUGGING_API_RESPONSE_TIME_CRITICAL|DEBUGGING_API_RESPONSE_TIME_CRITICAL[\s\S]*REDIS_URL/);
+  });
+
+  it('envString without a default stays optional; an empty value takes the default', () => {
+    expect(parseConfig({ A: envString(), B: envString('b') }, { A: '', B: '' })).toEqual({ A: undefined, B: 'b' });
   });
 });

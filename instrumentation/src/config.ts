@@ -42,6 +42,20 @@ export interface FlowscopeOptions {
   logger?: { warn(message: string): void };
   /** Environment to read `OTEL_EXPORTER_OTLP_*` from (default `process.env`). */
   env?: Record<string, string | undefined>;
+  /**
+   * Instrumentations added to the defaults (any `@opentelemetry/instrumentation-*`: pg,
+   * ioredis, express, …). Only used when registering globally.
+   */
+  instrumentations?: unknown[];
+  /** The HTTP (node:http/https server and client) and undici/fetch instrumentations (default true). */
+  defaultInstrumentations?: boolean;
+  /** Attribute key fragments whose values are redacted before export (default: the collector's defaults). */
+  redactKeys?: string[];
+  /**
+   * On SIGTERM and SIGINT, flush and shut down, then let the signal end the process as it
+   * would have (default false: call `shutdown()` from your own handler).
+   */
+  shutdownOnSignals?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -56,6 +70,10 @@ export interface ResolvedConfig {
   exportTimeoutMillis: number;
   maxQueueSize: number;
   scheduledDelayMillis: number;
+  instrumentations: unknown[];
+  defaultInstrumentations: boolean;
+  redactKeys: string[] | undefined;
+  shutdownOnSignals: boolean;
 }
 
 export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] };
@@ -169,6 +187,15 @@ export function resolveConfig(options: unknown, defaultEnv: Record<string, strin
   }
   const env = typeof o.env === 'object' && o.env !== null ? (o.env as Record<string, string | undefined>) : defaultEnv;
 
+  for (const name of ['defaultInstrumentations', 'shutdownOnSignals'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'boolean') problems.push(`${name} must be a boolean`);
+  }
+  if (o.instrumentations !== undefined && !Array.isArray(o.instrumentations)) {
+    problems.push('instrumentations must be an array of OpenTelemetry instrumentations');
+  }
+  if (o.redactKeys !== undefined && !(Array.isArray(o.redactKeys) && o.redactKeys.every((k) => typeof k === 'string'))) {
+    problems.push('redactKeys must be an array of strings');
+  }
   const tracesUrl = resolveTracesUrl(problems, o.endpoint, env);
   const exportTimeoutMillis = positiveInt(problems, 'exportTimeoutMillis', o.exportTimeoutMillis, 10_000);
   const maxQueueSize = positiveInt(problems, 'maxQueueSize', o.maxQueueSize, 2048);
@@ -188,6 +215,10 @@ export function resolveConfig(options: unknown, defaultEnv: Record<string, strin
       exportTimeoutMillis,
       maxQueueSize,
       scheduledDelayMillis,
+      instrumentations: (o.instrumentations as unknown[] | undefined) ?? [],
+      defaultInstrumentations: (o.defaultInstrumentations as boolean | undefined) ?? true,
+      redactKeys: o.redactKeys as string[] | undefined,
+      shutdownOnSignals: (o.shutdownOnSignals as boolean | undefined) ?? false,
     },
   };
 }

@@ -1,33 +1,45 @@
 /**
  * @flowscope/instrumentation: one call for a Node service to export workflow-tagged spans to
- * flowscope.
+ * flowscope, on the OpenTelemetry Node SDK with its HTTP and undici (fetch) instrumentations.
  *
  *   const flowscope = initFlowscope({ serviceName: 'checkout-api', layer: 'api' });
- *   await flowscope.withWorkflow('checkout', req.headers['x-correlation-id'], async () => { … });
+ *   app.use(flowscope.express({ routes: { 'POST /checkout': 'checkout' } }));
+ *   await flowscope.withWorkflow('nightly-export', undefined, async () => { … }); // outside a request
  *   process.on('SIGTERM', () => void flowscope.shutdown());
  *
  * It never crashes its host: bad configuration logs one warning and returns a no-op handle
- * whose `withWorkflow` still runs the callback.
+ * whose `withWorkflow` still runs the callback and whose middlewares still call next.
  */
+import { createRequire } from 'node:module';
 import { context, propagation, trace, ProxyTracerProvider, defaultTextMapGetter, defaultTextMapSetter } from '@opentelemetry/api';
 import type { Context, TextMapPropagator, Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { resolveConfig } from './config.ts';
 import type { FlowscopeOptions, ResolvedConfig } from './config.ts';
+import { expressMiddleware, fastifyPlugin } from './middleware.ts';
+import type { ExpressMiddleware, FastifyPlugin, MiddlewareOptions } from './middleware.ts';
 import { WorkflowSpanProcessor } from './processor.ts';
 import { createPropagator } from './propagator.ts';
+import { Redactor } from './redact.ts';
 import { currentWorkflow, withWorkflow } from './workflow.ts';
 import type { WorkflowRef } from './workflow.ts';
 
 export { LAYERS, DEFAULT_ENDPOINT, resolveConfig } from './config.ts';
 export type { FlowscopeOptions, Layer, ResolvedConfig } from './config.ts';
-export { CorrelationIdPropagator, CORRELATION_ID_HEADER, createPropagator } from './propagator.ts';
+export { CorrelationIdPropagator, WorkflowBaggagePropagator, CORRELATION_ID_HEADER, createPropagator } from './propagator.ts';
 export { WorkflowSpanProcessor } from './processor.ts';
+export { Redactor, REDACTED, DEFAULT_REDACT_KEYS } from './redact.ts';
+export { compileRoutes } from './middleware.ts';
+export type { RouteMap, MiddlewareOptions, ExpressMiddleware, FastifyPlugin } from './middleware.ts';
 export { withWorkflow, currentWorkflow, contextWithWorkflow, WORKFLOW_ID, WORKFLOW_TYPE, APP_LAYER } from './workflow.ts';
 export type { WorkflowRef } from './workflow.ts';
 
@@ -43,7 +55,14 @@ export interface FlowscopeHandle {
   readonly tracer: Tracer;
   /** W3C trace context + W3C baggage + `X-Correlation-ID`. */
   readonly propagator: TextMapPropagator;
-  /** See `withWorkflow` in workflow.ts. */
+  /**
+   * Express (or Connect, or plain node:http) middleware playing the old correlation id,
+   * workflow tracing and performance monitoring middlewares. `app.use(flowscope.express({ routes }))`.
+   */
+  express(options?: MiddlewareOptions): ExpressMiddleware;
+  /** The same as a Fastify plugin: `await app.register(flowscope.fastify, { routes })`. */
+  readonly fastify: FastifyPlugin;
+  /** See `withWorkflow` in workflow.ts: for work outside a request (jobs, scripts, consumers). */
   withWorkflow<T>(type: string, id: string | undefined, fn: (workflow: { type: string; id: string }) => T): T;
   /** Workflow of the given (default: active) context. */
   currentWorkflow(ctx?: Context): WorkflowRef | undefined;
@@ -73,6 +92,8 @@ function handleFor(
     config,
     tracer,
     propagator,
+    express: (options) => expressMiddleware(propagator, options),
+    fastify: fastifyPlugin(propagator),
     withWorkflow: (type, id, fn) => withWorkflow(type, id, fn, logger),
     currentWorkflow: (ctx) => currentWorkflow(ctx),
     inject: (headers, ctx = context.active()) => propagator.inject(ctx, headers, defaultTextMapSetter),
@@ -92,9 +113,12 @@ function errorMessage(error: unknown): string {
 }
 
 /**
- * Sets up a tracer provider exporting to flowscope: OTLP/HTTP (JSON) through a bounded batch
- * processor, the workflow span processor, and W3C trace context + baggage + `X-Correlation-ID`
- * propagation; registers them globally unless `register: false`.
+ * Sets up OpenTelemetry exporting to flowscope. With `register` (the default): the Node SDK
+ * (`@opentelemetry/sdk-node`) with the HTTP and undici instrumentations plus the given ones,
+ * an AsyncLocalStorage context manager, and W3C trace context + baggage + `X-Correlation-ID`
+ * propagation, registered globally. Without: a tracer provider of its own (no instrumentation).
+ * Either way spans go through the workflow/redaction processor, then a bounded batch processor
+ * and the OTLP/HTTP (JSON) exporter.
  */
 export function initFlowscope(options: FlowscopeOptions): FlowscopeHandle {
   const logger: Logger =
@@ -114,6 +138,27 @@ export function initFlowscope(options: FlowscopeOptions): FlowscopeHandle {
   }
 }
 
+let defaults: Instrumentation[] | undefined;
+
+/**
+ * The HTTP instrumentation is one per process: the instrumentation library hooks a module once
+ * (through one shared require hook that caches modules), so a second instance would never
+ * patch node:http; the same instance is re-enabled when a handle is created after a shutdown.
+ */
+function defaultInstrumentations(): Instrumentation[] {
+  defaults ??= [new HttpInstrumentation({ enabled: false })];
+  // undici's instrumentation subscribes to diagnostics channels (no module hook): a fresh one.
+  return [...defaults, new UndiciInstrumentation()];
+}
+
+/** True when another tracer provider or propagator is registered globally already. */
+function globalsTaken(): boolean {
+  const noop = new ProxyTracerProvider().getDelegate();
+  const current = trace.getTracerProvider();
+  const tracerTaken = current instanceof ProxyTracerProvider ? current.getDelegate() !== noop : true;
+  return tracerTaken || propagation.fields().length > 0;
+}
+
 function start(config: ResolvedConfig, logger: Logger): FlowscopeHandle {
   const resource = defaultResource().merge(
     resourceFromAttributes({
@@ -127,62 +172,90 @@ function start(config: ResolvedConfig, logger: Logger): FlowscopeHandle {
     headers: config.headers,
     timeoutMillis: config.exportTimeoutMillis,
   });
-  const provider = new NodeTracerProvider({
-    resource,
-    // Order matters: attributes are set in onStart before the batch processor sees the span end.
-    spanProcessors: [
-      new WorkflowSpanProcessor(config.layer),
-      new BatchSpanProcessor(exporter, {
-        maxQueueSize: config.maxQueueSize,
-        maxExportBatchSize: Math.min(512, config.maxQueueSize),
-        scheduledDelayMillis: config.scheduledDelayMillis,
-        exportTimeoutMillis: config.exportTimeoutMillis,
-      }),
-    ],
+  const batch = new BatchSpanProcessor(exporter, {
+    maxQueueSize: config.maxQueueSize,
+    maxExportBatchSize: Math.min(512, config.maxQueueSize),
+    scheduledDelayMillis: config.scheduledDelayMillis,
+    exportTimeoutMillis: config.exportTimeoutMillis,
   });
+  // Order matters: attributes are set (and secrets redacted) before the batch processor sees the span end.
+  const spanProcessors = [new WorkflowSpanProcessor(config.layer, { redactor: new Redactor(config.redactKeys) }), batch];
   const propagator = createPropagator();
-
-  const registered = { tracer: false, context: false, propagator: false };
-  let contextManager: AsyncLocalStorageContextManager | undefined;
-  if (config.register) {
-    registered.tracer = trace.setGlobalTracerProvider(provider);
-    contextManager = new AsyncLocalStorageContextManager().enable();
-    registered.context = context.setGlobalContextManager(contextManager);
-    if (!registered.context) {
-      // Another context manager is already active; it carries our context just as well.
-      contextManager.disable();
-      contextManager = undefined;
-    }
-    registered.propagator = propagation.setGlobalPropagator(propagator);
-    if (!registered.tracer || !registered.propagator) {
-      logger.warn(
-        'flowscope: another OpenTelemetry tracer provider or propagator is already registered globally; use the handle\'s tracer, inject and extract',
-      );
-    }
-  }
 
   const flush = async (): Promise<void> => {
     try {
-      await provider.forceFlush();
+      await batch.forceFlush();
     } catch (error) {
       logger.warn(`flowscope: span export failed: ${errorMessage(error)}`);
     }
   };
 
+  if (config.register && globalsTaken()) {
+    logger.warn(
+      "flowscope: another OpenTelemetry tracer provider or propagator is already registered globally; this handle is not registered (no automatic instrumentation): use the handle's tracer, inject and extract",
+    );
+  }
+  if (!config.register || globalsTaken()) {
+    const provider = new NodeTracerProvider({ resource, spanProcessors });
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= provider.shutdown().catch((error: unknown) => {
+        logger.warn(`flowscope: span export failed during shutdown: ${errorMessage(error)}`);
+      });
+      return stopping;
+    };
+    return handleFor(true, config, provider.getTracer('@flowscope/instrumentation'), propagator, logger, flush, stop);
+  }
+
+  const instrumentations: Instrumentation[] = [
+    ...(config.defaultInstrumentations ? defaultInstrumentations() : []),
+    ...(config.instrumentations as Instrumentation[]),
+  ];
+  const contextManager = new AsyncLocalStorageContextManager();
+  const sdk = new NodeSDK({
+    resource,
+    autoDetectResources: false,
+    spanProcessors,
+    instrumentations,
+    contextManager,
+    textMapPropagator: propagator,
+    // Traces only: no metric readers or log processors from the environment.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  if (config.defaultInstrumentations) {
+    // ESM applications import node:http before this runs, and the instrumentation patches the
+    // module on require: require it once so the server and client are patched already.
+    const require = createRequire(import.meta.url);
+    require('http');
+    require('https');
+  }
+
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
   let stopping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void stop().then(() => {
+      // Let the signal do what it would have done without us (end the process).
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  };
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      if (config.shutdownOnSignals) for (const s of signals) process.off(s, onSignal);
+      for (const i of instrumentations) i.disable();
       try {
-        await provider.shutdown();
+        await sdk.shutdown();
       } catch (error) {
         logger.warn(`flowscope: span export failed during shutdown: ${errorMessage(error)}`);
       }
-      if (registered.tracer) trace.disable();
-      if (registered.propagator) propagation.disable();
-      if (registered.context) context.disable();
+      trace.disable();
+      propagation.disable();
+      context.disable();
     })();
     return stopping;
   };
+  if (config.shutdownOnSignals) for (const s of signals) process.once(s, onSignal);
 
-  return handleFor(true, config, provider.getTracer('@flowscope/instrumentation'), propagator, logger, flush, stop);
+  return handleFor(true, config, trace.getTracer('@flowscope/instrumentation'), propagator, logger, flush, stop);
 }

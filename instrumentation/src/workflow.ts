@@ -2,9 +2,15 @@
  * Workflow identity carried in W3C baggage (`workflow.type`, `workflow.id`), so that it
  * travels with every outgoing request of a propagating client and reaches downstream
  * services without any of them knowing about it.
+ *
+ * Inside an instrumented HTTP request the workflow is decided after the server span has
+ * started (the Express/Fastify middleware reads the route and headers), and frameworks run
+ * later request handlers in contexts that were captured before the middleware ran (body
+ * parsers resume in the request's own context). So the propagator puts a mutable per-request
+ * `WorkflowSlot` into the extracted context; everything derived from that context (the server
+ * span, handlers, outgoing calls) sees what the middleware writes into it.
  */
-import { randomUUID } from 'node:crypto';
-import { context, propagation } from '@opentelemetry/api';
+import { context, createContextKey, propagation } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 
 export const WORKFLOW_TYPE = 'workflow.type';
@@ -14,6 +20,22 @@ export const APP_LAYER = 'app.layer';
 export interface WorkflowRef {
   type: string | undefined;
   id: string | undefined;
+}
+
+/** The mutable workflow of one incoming request. */
+export interface WorkflowSlot {
+  type: string | undefined;
+  id: string | undefined;
+}
+
+const SLOT_KEY = createContextKey('flowscope.workflow-slot');
+
+export function getSlot(ctx: Context): WorkflowSlot | undefined {
+  return ctx.getValue(SLOT_KEY) as WorkflowSlot | undefined;
+}
+
+export function contextWithSlot(ctx: Context, slot: WorkflowSlot): Context {
+  return ctx.setValue(SLOT_KEY, slot);
 }
 
 /** Bound on a baggage value we put or accept, well inside W3C baggage's 4096-byte member limit. */
@@ -29,12 +51,31 @@ export function isValidWorkflowValue(value: unknown): value is string {
   );
 }
 
-/** The workflow of a context (the active one by default), from its baggage. */
-export function currentWorkflow(ctx: Context = context.active()): WorkflowRef | undefined {
+/** A random (v4) UUID, in Node and in browsers (also outside secure contexts). */
+export function newWorkflowId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
+  if (typeof c?.randomUUID === 'function') return c.randomUUID();
+  const bytes = new Uint8Array(16);
+  if (typeof c?.getRandomValues === 'function') c.getRandomValues(bytes);
+  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Where a workflow comes from when the context has none (the browser's current workflow). */
+export type WorkflowFallback = () => WorkflowRef | undefined;
+
+/**
+ * The workflow of a context (the active one by default): its baggage, then the request's
+ * slot, each field on its own.
+ */
+export function currentWorkflow(ctx: Context = context.active(), fallback?: WorkflowFallback): WorkflowRef | undefined {
   const baggage = propagation.getBaggage(ctx);
-  if (!baggage) return undefined;
-  const type = baggage.getEntry(WORKFLOW_TYPE)?.value;
-  const id = baggage.getEntry(WORKFLOW_ID)?.value;
+  const slot = getSlot(ctx) ?? fallback?.();
+  const type = baggage?.getEntry(WORKFLOW_TYPE)?.value ?? slot?.type;
+  const id = baggage?.getEntry(WORKFLOW_ID)?.value ?? slot?.id;
   if (type === undefined && id === undefined) return undefined;
   return { type, id };
 }
@@ -64,7 +105,7 @@ export function withWorkflow<T>(
   fn: (workflow: { type: string; id: string }) => T,
   logger: { warn(message: string): void } = console,
 ): T {
-  const workflowId = id ?? randomUUID();
+  const workflowId = id ?? newWorkflowId();
   if (!isValidWorkflowValue(type) || !isValidWorkflowValue(workflowId)) {
     if (!warnedBadWorkflow) {
       warnedBadWorkflow = true;

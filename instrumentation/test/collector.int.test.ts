@@ -36,7 +36,7 @@ afterAll(async () => {
 
 describe('instrumentation → collector', () => {
   it('stores the downstream spans under the upstream workflow', async () => {
-    const api = initFlowscope({ serviceName: 'shop-api', endpoint, layer: 'api' });
+    const api = initFlowscope({ serviceName: 'shop-api', endpoint, layer: 'api', defaultInstrumentations: false });
     const inventory = initFlowscope({ serviceName: 'inventory', endpoint, layer: 'service', register: false });
 
     const server = createServer((req, res) => {

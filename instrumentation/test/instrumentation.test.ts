@@ -64,9 +64,11 @@ async function paymentsService(
 }
 
 describe('workflow propagation across a real HTTP hop', () => {
+  // Spans started by hand with explicit inject/extract: the automatic HTTP instrumentation is off
+  // (the tests of middleware.test.ts cover it).
   it('puts workflow.type and workflow.id on the spans of the downstream service', async () => {
     const collector = await receiver();
-    const upstream = init({ serviceName: 'checkout-api', endpoint: collector.url, layer: 'api' });
+    const upstream = init({ serviceName: 'checkout-api', endpoint: collector.url, layer: 'api', defaultInstrumentations: false });
     const downstream = init({ serviceName: 'payments', endpoint: collector.url, layer: 'service', register: false });
     const payments = await paymentsService(downstream);
 
@@ -130,7 +132,7 @@ describe('workflow propagation across a real HTTP hop', () => {
 
   it('takes the workflow id from a bare X-Correlation-ID header', async () => {
     const collector = await receiver();
-    const downstream = init({ serviceName: 'payments', endpoint: collector.url });
+    const downstream = init({ serviceName: 'payments', endpoint: collector.url, defaultInstrumentations: false });
     const payments = await paymentsService(downstream);
 
     const response = await fetch(`${payments.url}/pay`, { method: 'POST', headers: { 'X-Correlation-ID': 'legacy-corr-42' } });

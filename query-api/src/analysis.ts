@@ -124,8 +124,16 @@ export interface CriticalSegment {
  * their parent ended (fire-and-forget work) are not on the parent's path. Several roots (a
  * workflow made of several traces) hang under a virtual root spanning them all; time between
  * them appears as segments without a span. Segments come back in time order.
+ *
+ * Real clocks: SDKs round start times (often to the millisecond) and hosts drift, so a child
+ * can appear to end a little after the next sibling (or its parent's next step) started.
+ * Jaeger's rule "the last child that finished before the current point" drops such a child
+ * from the path. Here a child that ends up to `toleranceUs` after the current point still
+ * qualifies; its overlap is clipped, so the path stays a partition of the workflow's time.
  */
-export function criticalPath(roots: readonly SpanNode[]): CriticalSegment[] {
+export const DEFAULT_OVERLAP_TOLERANCE_US = 1000;
+
+export function criticalPath(roots: readonly SpanNode[], toleranceUs = DEFAULT_OVERLAP_TOLERANCE_US): CriticalSegment[] {
   if (roots.length === 0) return [];
   type Frame = { node: SpanNode | null; start: number; end: number; cursor: number; kids: SpanNode[]; next: number };
   const frame = (node: SpanNode | null, start: number, end: number, kids: readonly SpanNode[]): Frame => ({
@@ -161,13 +169,13 @@ export function criticalPath(roots: readonly SpanNode[]): CriticalSegment[] {
     let child: SpanNode | undefined;
     while (f.next < f.kids.length) {
       const k = f.kids[f.next++]!;
-      if (Math.min(k.span.end_us, f.end) <= f.cursor && k.span.start_us < f.cursor) {
+      if (Math.min(k.span.end_us, f.end) <= f.cursor + toleranceUs && k.span.start_us < f.cursor) {
         child = k;
         break;
       }
     }
     if (child) {
-      const cEnd = Math.min(child.span.end_us, f.end);
+      const cEnd = Math.min(child.span.end_us, f.end, f.cursor);
       const cStart = Math.max(child.span.start_us, f.start);
       emit(f, cEnd, f.cursor);
       f.cursor = cStart;

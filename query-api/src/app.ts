@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RouteOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -7,7 +7,7 @@ import websocket from '@fastify/websocket';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { FlowscopeError, registerOpsRoutes, type ReadinessCheck } from '@flowscope/common';
+import { errors, FlowscopeError, redactUrl, registerOpsRoutes, type ReadinessCheck } from '@flowscope/common';
 import { unresolvedErrorCounts, type Database } from '@flowscope/storage';
 import type { QueryApiConfig } from './config.ts';
 import { LocalEventBus, RedisEventBus, eventsChannel, parseLiveEvent, type EventBus } from './events.ts';
@@ -67,6 +67,19 @@ const bearer = (header: string | undefined): string | undefined => {
   return m?.[1];
 };
 
+/** The WebSocket subprotocol the live stream answers with (never the one carrying the token). */
+export const WS_PROTOCOL = 'flowscope.v1';
+export const WS_TOKEN_PROTOCOL_PREFIX = 'flowscope.token.';
+
+const tokenFromProtocols = (header: string | undefined): string | undefined => {
+  if (!header) return undefined;
+  for (const p of header.split(',')) {
+    const v = p.trim();
+    if (v.startsWith(WS_TOKEN_PROTOCOL_PREFIX) && v.length > WS_TOKEN_PROTOCOL_PREFIX.length) return v.slice(WS_TOKEN_PROTOCOL_PREFIX.length);
+  }
+  return undefined;
+};
+
 const hasNul = (v: unknown, depth = 0): boolean => {
   if (typeof v === 'string') return v.includes('\u0000');
   if (depth > 32 || typeof v !== 'object' || v === null) return false;
@@ -114,6 +127,9 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    // Fastify's own request lines log the URL with its query string (a ?token= in clear): ours
+    // below log it redacted.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     routerOptions: { maxParamLength: 1024 },
     requestIdHeader: 'x-request-id',
@@ -160,6 +176,13 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
   );
 
   app.addHook('onResponse', async (req, reply) => {
+    // An upgrade refused before the websocket plugin saw it (401/403/429): its socket is not
+    // the HTTP server's any more, so nobody else ends it.
+    if (req.headers.upgrade && reply.statusCode !== 101) req.raw.socket?.destroy();
+    req.log.info(
+      { req: { method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+      'request completed',
+    );
     metrics.requests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode });
   });
 
@@ -178,19 +201,22 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
     allowList: (req) => req.routeOptions.config.public === true,
     errorResponseBuilder: (_req, ctx) => {
       metrics.rateLimited.inc();
-      return new FlowscopeError('FS_RATE_LIMITED', ctx.statusCode, `rate limit of ${ctx.max} requests per ${ctx.after} exceeded, retry later`, {
-        retryAfterSeconds: Math.max(1, Math.ceil(ctx.ttl / 1000)),
-      });
+      return errors.rateLimited(`rate limit of ${ctx.max} requests per ${ctx.after} exceeded, retry later`, Math.max(1, Math.ceil(ctx.ttl / 1000)), ctx.statusCode);
     },
   });
 
   app.addHook('onRequest', async (req) => {
+    // A WebSocket upgrade never reaches onResponse: its line is written here, URL redacted.
+    if (req.headers.upgrade) req.log.info({ req: { method: req.method, url: redactUrl(req.url), remoteAddress: req.ip } }, 'websocket upgrade');
     const routeConfig = req.routeOptions.config;
     if (routeConfig.public === true && req.routeOptions.url !== undefined) return;
     let token = bearer(req.headers.authorization);
     if (!token && routeConfig.queryToken) {
+      // Browsers cannot set headers on a WebSocket: the token comes as a subprotocol
+      // ("flowscope.v1", "flowscope.token.<token>"), or (older clients) as ?token=.
+      token = tokenFromProtocols(req.headers['sec-websocket-protocol']);
       const q = (req.query as { token?: unknown }).token;
-      if (typeof q === 'string' && q.length > 0) token = q;
+      if (!token && typeof q === 'string' && q.length > 0) token = q;
     }
     if (!token) {
       metrics.authFailures.inc({ reason: 'missing' });
@@ -214,13 +240,13 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
   // PostgreSQL text cannot hold NUL: refuse it up front instead of failing in the query.
   app.addHook('preValidation', async (req) => {
     if (hasNul(req.query) || hasNul(req.params) || hasNul(req.body)) {
-      throw new FlowscopeError('FS_BAD_REQUEST', 400, 'NUL characters are not allowed in parameters');
+      throw errors.badRequest('NUL characters are not allowed in parameters');
     }
   });
   // JSON Schema lets "1e309" through as Infinity; no parameter of this API is infinite.
   app.addHook('preHandler', async (req) => {
     if (hasNonFinite(req.query) || hasNonFinite(req.params) || hasNonFinite(req.body)) {
-      throw new FlowscopeError('FS_BAD_REQUEST', 400, 'numbers must be finite');
+      throw errors.badRequest('numbers must be finite');
     }
   });
   app.addHook('onSend', async (_req, reply, payload) => {
@@ -236,7 +262,32 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  const closeGraceMs = config.FLOWSCOPE_WS_CLOSE_GRACE_MS;
+  await app.register(websocket, {
+    // Shutdown: live-stream clients get a close frame (1001); one that has not completed the
+    // closing handshake after FLOWSCOPE_WS_CLOSE_GRACE_MS is cut (ws itself would wait 30 s).
+    preClose: async function (this: FastifyInstance) {
+      this.server.removeAllListeners('upgrade');
+      const wss = this.websocketServer;
+      const open = [...wss.clients];
+      for (const c of open) c.close(1001, 'server shutting down');
+      const allClosed = Promise.all(open.map((c) => (c.readyState === c.CLOSED ? undefined : new Promise((r) => c.once('close', r)))));
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([allClosed.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), closeGraceMs)))]);
+      clearTimeout(timer);
+      if (waited) {
+        const stuck = open.filter((c) => c.readyState !== c.CLOSED);
+        if (stuck.length > 0) this.log.warn({ clients: stuck.length, graceMs: closeGraceMs }, 'live-stream clients did not close in time: connections cut');
+        for (const c of stuck) c.terminate();
+      }
+      await new Promise<void>((r) => wss.close(() => r()));
+    },
+    options: {
+      maxPayload: 64 * 1024,
+      // Answer with flowscope.v1 when offered; the token subprotocol is never echoed back.
+      handleProtocols: (protocols: Set<string>) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    },
+  });
 
   const checks: ReadinessCheck[] = [{ name: 'database', check: () => db.ping() }];
   if (redis) checks.push({ name: 'redis', check: async () => void (await redis.ping()) });
@@ -273,7 +324,7 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
         },
         async (req, reply) => {
           const event = parseLiveEvent(req.body);
-          if (!event) throw new FlowscopeError('FS_BAD_REQUEST', 400, 'not a workflow.* or alert.* event with its required fields');
+          if (!event) throw errors.badRequest('not a workflow.* or alert.* event with its required fields');
           await bus.publish(event);
           return reply.code(202).send({ published: true });
         },

@@ -1,12 +1,12 @@
 import type { z } from 'zod';
-import { envBool, envInt, envString, envUrl } from '@flowscope/common';
+import { redisConfigShape, envBool, envInt, envNumber, envString } from '@flowscope/common';
 
 /**
  * The query API's configuration fragment. main.ts (and all-in-one) merge it with the other
  * fragments and parse the environment once; nothing in this package reads process.env.
  */
 export const queryApiConfigShape = {
-  REDIS_URL: envUrl(),
+  ...redisConfigShape,
   FLOWSCOPE_QUERY_PORT: envInt(8000, 0, 65535).describe('Query API port (REST, Jaeger API, live stream, /docs).'),
   FLOWSCOPE_QUERY_HOST: envString('0.0.0.0').describe('Address the query API listens on.'),
   WEBSOCKET_ENABLED: envBool(true).describe('Serve the live stream at /ws/debugging/.'),
@@ -17,13 +17,19 @@ export const queryApiConfigShape = {
   FLOWSCOPE_QUERY_MAX_PAGE_SIZE: envInt(500, 1, 10_000).describe('Hard maximum of `limit` on every list endpoint.'),
   FLOWSCOPE_QUERY_DEFAULT_PAGE_SIZE: envInt(50, 1, 10_000).describe('Page size when a list request gives no limit.'),
   FLOWSCOPE_QUERY_MAX_SPANS: envInt(10_000, 1, 1_000_000).describe('Spans returned for one workflow or trace; beyond it the answer says `truncated`.'),
+  FLOWSCOPE_BASELINE_WINDOW_HOURS: envInt(24, 1, 24 * 366).describe('Hours of per-operation statistics before a workflow that make the baselines its suspects are compared with.'),
+  FLOWSCOPE_BASELINE_CACHE_MS: envInt(30_000, 0, 3_600_000).describe('How long baselines read for one workflow type are reused.'),
+  FLOWSCOPE_SUSPECTS_MAX: envInt(10, 1, 1000).describe('Most suspects in a workflow or trace answer.'),
+  FLOWSCOPE_CRITICAL_PATH_TOLERANCE_MS: envNumber(1, 0, 60_000).describe('A child that overlaps its next sibling (or its parent\'s next step) by up to this much is still on the critical path (millisecond-rounded SDK clocks, skew between hosts).'),
+  FLOWSCOPE_TOP_SUSPECT_MAX_WORKFLOWS: envInt(50, 0, 10_000).describe('Failed or slow workflows per list page whose `top_suspect` is computed; the rest get null.'),
+  FLOWSCOPE_TOP_SUSPECT_MAX_SPANS: envInt(2000, 1, 1_000_000).describe('Workflows with more spans than this get `top_suspect: null` in the list (open the workflow for its suspects).'),
   FLOWSCOPE_QUERY_MAX_POINTS: envInt(2000, 1, 100_000).describe('Points per performance series ((to - from) / step).'),
   FLOWSCOPE_JAEGER_MAX_TRACES: envInt(500, 1, 10_000).describe('Traces one Jaeger search may return.'),
   FLOWSCOPE_QUERY_DOCS_PUBLIC: envBool(false).describe('Serve /docs without a token (the OpenAPI document reveals no data).'),
   FLOWSCOPE_WS_MAX_BUFFER_BYTES: envInt(1_048_576, 1024, 1_073_741_824).describe('A live-stream client whose unsent data exceeds this many bytes is disconnected.'),
+  FLOWSCOPE_WS_CLOSE_GRACE_MS: envInt(2000, 0, 60_000).describe('At shutdown, how long live-stream clients have to answer the close frame before their connections are cut.'),
   FLOWSCOPE_WS_MAX_CLIENTS: envInt(1000, 1, 1_000_000).describe('Most live-stream clients at once.'),
   FLOWSCOPE_RETRY_AFTER_SECONDS: envInt(2, 1, 3600).describe('Retry-After on 429/503 (e.g. while the database is unavailable).'),
-  FLOWSCOPE_REDIS_PREFIX: envString('flowscope:').describe('Prefix of every Redis key and channel this process uses (rate limits, live events).'),
 };
 
 export type QueryApiConfig = z.output<z.ZodObject<typeof queryApiConfigShape>>;

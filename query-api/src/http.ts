@@ -1,11 +1,8 @@
-import { FlowscopeError } from '@flowscope/common';
+import { errors, FlowscopeError } from '@flowscope/common';
 import { classifyDbError, storageErrorFor } from '@flowscope/storage';
 import type { QueryApiConfig } from './config.ts';
 
-export const badRequest = (message: string) => new FlowscopeError('FS_BAD_REQUEST', 400, message);
-export const notFound = (what: string) => new FlowscopeError('FS_NOT_FOUND', 404, `${what} not found`);
-export const unauthorized = (message = 'a valid bearer token is required') => new FlowscopeError('FS_UNAUTHORIZED', 401, message);
-export const forbidden = () => new FlowscopeError('FS_FORBIDDEN', 403, 'this route needs an admin token');
+export const { badRequest, notFound, unauthorized, forbidden } = errors;
 
 /** Parses a date-time query value (already format-checked) into ms, refusing what PostgreSQL would. */
 export function parseTime(value: string | undefined, name: string): number | undefined {

@@ -29,7 +29,7 @@ async function main() {
     15_000,
   );
 
-  const address = await app.listen({ port: config.FLOWSCOPE_QUERY_PORT, host: config.FLOWSCOPE_QUERY_HOST ?? '0.0.0.0' });
+  const address = await app.listen({ port: config.FLOWSCOPE_QUERY_PORT, host: config.FLOWSCOPE_QUERY_HOST });
   logger.info({ address, port: app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : undefined }, 'query-api listening');
 }
 

@@ -70,5 +70,5 @@ export async function expectAccessible(page: Page, label: string): Promise<void>
 /** With UPDATE_SCREENSHOTS=1, saves the page as docs/<name>.png (the README shows them). */
 export async function saveScreenshot(page: Page, name: string): Promise<void> {
   if (process.env.UPDATE_SCREENSHOTS !== '1') return;
-  await page.screenshot({ path: join(import.meta.dirname, '..', '..', 'docs', `${name}.png`) });
+  await page.screenshot({ path: join(import.meta.dirname, '..', '..', 'docs', `${name}.png`), fullPage: true });
 }

@@ -76,6 +76,8 @@ describe.each<Driver>(['postgres', 'pglite'])('REST API on %s with the known dat
       span_count: 7,
       error_count: 0,
       stored: true,
+      // completed, and no baselines in this data set say it was slow
+      top_suspect: null,
     });
   });
 
@@ -125,6 +127,15 @@ describe.each<Driver>(['postgres', 'pglite'])('REST API on %s with the known dat
       ['DeadlockError', 'database'],
       ['HttpError', 'api'],
     ]);
+    // the error started in the database span; the api root only propagated it
+    expect(body.suspects).toEqual([
+      expect.objectContaining({
+        span_id: sid(22), layer: 'database', component: 'postgres',
+        operation: 'INSERT order', reason: 'error', error_message: 'deadlock detected', on_critical_path: true, duration_ms: 150,
+      }),
+    ]);
+    const list = await get(`${P}/workflows?status=failed`);
+    expect((list.body.data as { top_suspect: unknown }[])[0]!.top_suspect).toMatchObject({ layer: 'database', operation: 'INSERT order', reason: 'error' });
   });
 
   it('trace by id (case-insensitive), 404 for an unknown one', async () => {

@@ -119,6 +119,7 @@ describe('the browser UI', () => {
     await page.goto(`${ui}/signin`);
     await page.getByLabel('API token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
   };
 
   it('refuses a bad token with a message on the page, accepts a good one, and signs out', async () => {
@@ -154,6 +155,11 @@ describe('the browser UI', () => {
     const runs = page.getByRole('table', { name: 'Workflow runs' });
     await runs.getByRole('link', { name: okId }).waitFor();
     await runs.getByRole('link', { name: failedId }).waitFor();
+    // counts by status and per-type figures over the range
+    const summary = page.getByRole('region', { name: 'Summary of the range' });
+    await expect.poll(() => summary.getByRole('button', { name: /Failed/ }).textContent()).toMatch(/^[1-9]\d*Failed$/);
+    const byType = summary.getByRole('table', { name: 'By workflow type' });
+    expect(await byType.getByRole('row', { name: /checkout/ }).textContent()).toMatch(/%/);
     await expectAccessible(page, 'workflows');
     await saveScreenshot(page, 'ui-workflows');
     // filter: failed only

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Database } from '@flowscope/storage';
 import { openTestDatabase } from '@flowscope/storage/testing';
 import { UI_ROUTES } from '@flowscope/ui';
-import { auth, loadDataset, makeApp, makeTokens, type Tokens } from './helpers.ts';
+import { BASE, auth, loadDataset, makeApp, makeTokens, type Tokens } from './helpers.ts';
 
 /** How the query API serves the UI (a stand-in build in a temp folder) and the API routes the UI uses. */
 describe('the UI shell, its assets and the routes the UI reads', () => {
@@ -94,5 +94,34 @@ describe('the UI shell, its assets and the routes the UI reads', () => {
 
   it('GET /workflows refuses an unknown sort', async () => {
     expect((await app.inject({ url: '/api/v1/debugging/workflows?sort=password', headers: auth(tokens.viewer) })).statusCode).toBe(400);
+  });
+
+  it('GET /workflow-stats counts runs by status and, per type, throughput, error rate and p95, as the sessions say', async () => {
+    const from = new Date(BASE - 3600_000).toISOString();
+    const to = new Date(BASE + 3600_000).toISOString();
+    const res = await app.inject({ url: `/api/v1/debugging/workflow-stats?from=${from}&to=${to}`, headers: auth(tokens.viewer) });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { by_status: Record<string, number>; by_type: { workflow_type: string; count: number; failed: number; error_rate: number; per_minute: number; p95_ms: number | null }[] };
+    const sessions = await db.query<{ workflow_type: string; status: string; duration_ms: number | null }>(
+      'SELECT workflow_type, status, duration_ms FROM workflow_sessions WHERE started_at >= $1 AND started_at < $2', [from, to]);
+    expect(sessions.length).toBeGreaterThan(2);
+    const byStatus: Record<string, number> = {};
+    for (const s of sessions) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
+    expect(body.by_status).toEqual(byStatus);
+    const checkout = sessions.filter((s) => s.workflow_type === 'checkout');
+    const c = body.by_type.find((t) => t.workflow_type === 'checkout')!;
+    expect(c.count).toBe(checkout.length);
+    expect(c.failed).toBe(checkout.filter((s) => s.status === 'failed').length);
+    expect(c.error_rate).toBeCloseTo(checkout.filter((s) => s.status === 'failed' || s.status === 'timed_out').length / checkout.length);
+    expect(c.per_minute).toBeCloseTo(checkout.length / 120);
+    const durations = checkout.map((s) => s.duration_ms).filter((d): d is number => d !== null).sort((a, b) => a - b);
+    expect(c.p95_ms).toBeGreaterThanOrEqual(durations[0]!);
+    expect(c.p95_ms).toBeLessThanOrEqual(durations.at(-1)!);
+    // a type filter, and a range with nothing in it
+    const login = await app.inject({ url: `/api/v1/debugging/workflow-stats?from=${from}&to=${to}&workflow_type=login`, headers: auth(tokens.viewer) });
+    expect(login.json().by_type.map((t: { workflow_type: string }) => t.workflow_type)).toEqual(['login']);
+    const empty = await app.inject({ url: '/api/v1/debugging/workflow-stats?from=2001-01-01T00:00:00Z&to=2001-01-02T00:00:00Z', headers: auth(tokens.viewer) });
+    expect(empty.json()).toMatchObject({ by_status: {}, by_type: [], types_truncated: false });
+    expect((await app.inject({ url: `/api/v1/debugging/workflow-stats?from=${to}&to=${from}`, headers: auth(tokens.viewer) })).statusCode).toBe(400);
   });
 });

@@ -119,6 +119,27 @@ export const performanceSnapshots = pgTable(
   (t) => [primaryKey({ columns: [t.bucketStart, t.workflowType, t.layer, t.component, t.metric] })],
 );
 
+export const operationStats = pgTable(
+  'operation_stats',
+  {
+    bucketStart: tz('bucket_start').notNull(),
+    bucketSeconds: integer('bucket_seconds').notNull(),
+    workflowType: text('workflow_type').notNull(),
+    layer: text('layer').notNull(),
+    component: text('component').notNull(),
+    operation: text('operation').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    errorCount: bigint('error_count', { mode: 'number' }).notNull(),
+    sum: doublePrecision('sum').notNull(),
+    selfSum: doublePrecision('self_sum').notNull(),
+    min: doublePrecision('min'),
+    max: doublePrecision('max'),
+    buckets: bigint('buckets', { mode: 'number' }).array().notNull(),
+    selfBuckets: bigint('self_buckets', { mode: 'number' }).array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bucketStart, t.bucketSeconds, t.workflowType, t.layer, t.component, t.operation] })],
+);
+
 export const alertRules = pgTable('alert_rules', {
   id: serial('id').primaryKey(),
   name: text('name').notNull().unique(),

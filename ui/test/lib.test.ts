@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matchRoute, UI_ROUTES } from '../src/routes.ts';
 import { DEFAULT_FILTERS, filtersFromSearch, filtersToApi, filtersToSearch, searchTarget } from '../src/lib/filters.ts';
 import { formatDuration, parseIsoMs, rangeBounds } from '../src/lib/time.ts';
+import { formatRate, statsQuery } from '../src/lib/stats.ts';
 
 describe('routes', () => {
   it.each([
@@ -65,5 +66,16 @@ describe('time', () => {
     [3_780_000, '1 h 3 min'], [null, '—'],
   ])('formatDuration(%s) = %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe('workflow stats', () => {
+  it.each([[300, '5.0/s'], [35, '35/min'], [0.4, '0.4/min'], [0.05, '3/h'], [1 / 1440, '0.042/h'], [0, '0/h']])('formatRate(%s) = %s', (v, text) => {
+    expect(formatRate(v)).toBe(text);
+  });
+  it('the summary covers the list range; any time looks back 30 days', () => {
+    const now = Date.UTC(2026, 0, 31);
+    expect(statsQuery({ range: '1h', type: 'login' }, now)).toEqual({ from: '2026-01-30T23:00:00.000Z', to: '2026-01-31T00:00:01.000Z', workflow_type: 'login' });
+    expect(statsQuery({ range: 'all', type: '' }, now).from).toBe('2026-01-01T00:00:00.000Z');
   });
 });

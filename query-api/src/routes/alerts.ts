@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { FlowscopeError } from '@flowscope/common';
+import { errors } from '@flowscope/common';
 import {
   ALERT_METRIC_PATTERN, createRule, getAlert, getRule, isUniqueViolation, listAlerts, listOutbox, listRules, updateRule,
   type AlertRuleFields, type Database,
@@ -49,7 +49,7 @@ function checkThresholds(b: RuleBody) {
   }
 }
 
-const conflict = () => new FlowscopeError('FS_CONFLICT', 409, 'an alert rule with this name exists');
+const conflict = () => errors.conflict('an alert rule with this name exists');
 
 export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
   app.get<{ Querystring: Page & { enabled?: boolean } }>(

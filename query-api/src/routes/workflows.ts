@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import {
-  WORKFLOW_SORTS, WORKFLOW_STATUSES, errorsOfWorkflow, getWorkflow, listWorkflows, spansOf, workflowIdsOfTrace, type Database, type SpanList, type SpanRow,
+  WORKFLOW_SORTS, WORKFLOW_STATUSES, errorsOfWorkflow, workflowStats, getWorkflow, listWorkflows, normalizeOperation, readSpansForAnalysis,
+  spansOf, workflowIdsOfTrace, type Database, type SpanList, type SpanRow,
 } from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
 import { buildTree, criticalPath, layerBreakdown, walk, type SpanNode } from '../analysis.ts';
+import { Baselines } from '../baselines.ts';
+import { findSuspects, type Suspect } from '../suspects.ts';
 import {
-  bool, commonResponses, dateTime, int, nnum, notFound, nstr, num, obj, pageQuery, pageResponse, parseRange, str, text, type Page,
+  badRequest, bool, commonResponses, dateTime, int, nnum, notFound, nstr, num, obj, pageQuery, pageResponse, parseRange, parseTime, str, text, type Page,
 } from '../http.ts';
 
 export const workflowSchema = obj({
@@ -23,8 +26,16 @@ export const spanSchema = obj({
   children: { type: 'array', items: { type: 'object', additionalProperties: true } },
 });
 
-/** Shapes loaded spans as a tree with self times, per-layer time and critical path. */
-export function spanAnalysis({ spans: rows, truncated }: SpanList) {
+export interface AnalysisContext {
+  baselines: Baselines;
+  config: Pick<QueryApiConfig, 'FLOWSCOPE_SUSPECTS_MAX' | 'FLOWSCOPE_CRITICAL_PATH_TOLERANCE_MS'>;
+}
+
+/**
+ * Shapes loaded spans as a tree with self times, per-layer time, critical path and ranked
+ * suspects (against the per-operation baselines around the spans' time).
+ */
+export async function spanAnalysis({ spans: rows, truncated }: SpanList, ctx: AnalysisContext) {
   const roots = buildTree(rows);
   const shape = (n: SpanNode<SpanRow>): Record<string, unknown> => {
     const { start_us: _s, end_us: _e, ...span } = n.span;
@@ -32,9 +43,16 @@ export function spanAnalysis({ spans: rows, truncated }: SpanList) {
   };
   let count = 0;
   walk(roots, () => count++);
-  const path = criticalPath(roots);
+  const toleranceUs = ctx.config.FLOWSCOPE_CRITICAL_PATH_TOLERANCE_MS * 1000;
+  const path = criticalPath(roots, toleranceUs);
+  const lookup = await ctx.baselines.lookup(
+    [...new Set(rows.map((r) => r.workflow_type))],
+    rows.length > 0 ? rows.reduce((m, r) => Math.min(m, r.start_us), Infinity) / 1000 : Date.now(),
+  );
+  const suspects = findSuspects(roots, path, lookup, { max: ctx.config.FLOWSCOPE_SUSPECTS_MAX, toleranceUs });
   return {
     span_count: count,
+    suspects,
     truncated,
     spans: roots.map(shape),
     layer_breakdown: layerBreakdown(roots),
@@ -50,8 +68,16 @@ export function spanAnalysis({ spans: rows, truncated }: SpanList) {
   };
 }
 
+export const suspectSchema = obj({
+  span_id: str, trace_id: str, layer: str, component: str, operation: str,
+  reason: { type: 'string', enum: ['error', 'timeout', 'slow'] }, score: num, summary: str,
+  duration_ms: num, self_ms: num, baseline_p50_ms: nnum, baseline_p95_ms: nnum, ratio: nnum, excess_ms: nnum,
+  on_critical_path: bool, error_type: nstr, error_message: nstr, downstream: nstr,
+});
+
 export const analysisSchema = {
   span_count: int,
+  suspects: { type: 'array', items: suspectSchema },
   truncated: bool,
   spans: { type: 'array', items: spanSchema },
   layer_breakdown: {
@@ -79,7 +105,48 @@ interface ListQuery extends Page {
   sort?: string;
 }
 
+/**
+ * `top_suspect` of each listed workflow that failed, timed out or was slow (a root span over
+ * its operation's baseline p95), bounded: at most FLOWSCOPE_TOP_SUSPECT_MAX_WORKFLOWS stored
+ * workflows per page, each with at most FLOWSCOPE_TOP_SUSPECT_MAX_SPANS spans; others get null.
+ */
+async function topSuspects(
+  db: Database,
+  rows: readonly { workflow_id: string; status: string; stored: boolean }[],
+  ctx: AnalysisContext,
+  config: QueryApiConfig,
+): Promise<Map<string, Suspect>> {
+  const out = new Map<string, Suspect>();
+  const ids = rows
+    .filter((r) => r.stored && r.status !== 'in_progress')
+    .slice(0, config.FLOWSCOPE_TOP_SUSPECT_MAX_WORKFLOWS)
+    .map((r) => r.workflow_id);
+  const spans = await readSpansForAnalysis(db, ids, config.FLOWSCOPE_TOP_SUSPECT_MAX_SPANS);
+  const toleranceUs = config.FLOWSCOPE_CRITICAL_PATH_TOLERANCE_MS * 1000;
+  for (const r of rows) {
+    const list = spans.get(r.workflow_id);
+    if (!list) continue;
+    const roots = buildTree(list);
+    const lookup = await ctx.baselines.lookup([...new Set(list.map((s) => s.workflow_type))], list[0]!.start_us / 1000);
+    if (r.status === 'completed') {
+      // Slow: a root ran over its own operation's p95.
+      const slow = roots.some((n) => {
+        const b = lookup(n.span.workflow_type, n.span.layer, n.span.component, normalizeOperation(n.span.name));
+        return b !== undefined && (n.span.end_us - n.span.start_us) / 1000 > b.p95_ms;
+      });
+      if (!slow) continue;
+    }
+    const [top] = findSuspects(roots, criticalPath(roots, toleranceUs), lookup, { max: 1, toleranceUs });
+    if (top) out.set(r.workflow_id, top);
+  }
+  return out;
+}
+
 export function workflowRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
+  const ctx: AnalysisContext = {
+    baselines: new Baselines(db, config.FLOWSCOPE_BASELINE_WINDOW_HOURS, config.FLOWSCOPE_BASELINE_CACHE_MS),
+    config,
+  };
   app.get<{ Querystring: ListQuery }>(
     '/workflows',
     {
@@ -102,7 +169,10 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
             ...pageQuery(config),
           },
         },
-        response: { 200: pageResponse(workflowSchema), ...commonResponses },
+        response: {
+          200: pageResponse(obj({ ...workflowSchema.properties, top_suspect: { anyOf: [suspectSchema, { type: 'null' }] } })),
+          ...commonResponses,
+        },
       },
     },
     async (req) => {
@@ -123,7 +193,43 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
         q,
         q.sort,
       );
-      return { ...page, limit: q.limit, offset: q.offset };
+      const tops = await topSuspects(db, page.data, ctx, config);
+      const data = page.data.map((r) => ({ ...r, top_suspect: tops.get(r.workflow_id) ?? null }));
+      return { ...page, data, limit: q.limit, offset: q.offset };
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string; workflow_type?: string } }>(
+    '/workflow-stats',
+    {
+      schema: {
+        tags: ['workflows'],
+        summary: 'Runs started in [from, to) (default the last hour) by status, and per workflow type: runs per minute, error rate (failed + timed out), p95 duration',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { from: dateTime, to: dateTime, workflow_type: text() },
+        },
+        response: {
+          200: obj({
+            from: str, to: str,
+            by_status: { type: 'object', additionalProperties: { type: 'integer' } },
+            by_type: {
+              type: 'array',
+              items: obj({ workflow_type: str, count: int, failed: int, timed_out: int, error_rate: num, per_minute: num, p95_ms: nnum }),
+            },
+            types_truncated: bool,
+          }),
+          ...commonResponses,
+        },
+      },
+    },
+    async (req) => {
+      const to = parseTime(req.query.to, 'to') ?? Date.now();
+      const from = parseTime(req.query.from, 'from') ?? to - 3600_000;
+      if (from > to) throw badRequest('from must not be after to');
+      const stats = await workflowStats(db, { from: new Date(from), to: new Date(to), workflowType: req.query.workflow_type });
+      return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...stats };
     },
   );
 
@@ -132,7 +238,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
     {
       schema: {
         tags: ['workflows'],
-        summary: 'One workflow run: its spans as a tree, time per layer (self time) and critical path',
+        summary: 'One workflow run: its spans as a tree, time per layer (self time), critical path and ranked suspects',
         params: { type: 'object', required: ['workflowId'], properties: { workflowId: text() } },
         response: {
           200: obj({ workflow: workflowSchema, ...analysisSchema, errors: { type: 'array', items: obj({}) } }),
@@ -144,7 +250,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
       const id = req.params.workflowId;
       const workflow = await getWorkflow(db, id);
       if (!workflow) throw notFound('workflow');
-      const analysis = spanAnalysis(await spansOf(db, { workflowId: id }, config.FLOWSCOPE_QUERY_MAX_SPANS));
+      const analysis = await spanAnalysis(await spansOf(db, { workflowId: id }, config.FLOWSCOPE_QUERY_MAX_SPANS), ctx);
       const errors = await errorsOfWorkflow(db, id);
       return { workflow, ...analysis, errors };
     },
@@ -155,7 +261,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
     {
       schema: {
         tags: ['traces'],
-        summary: 'One trace by id: its spans as a tree, time per layer and critical path',
+        summary: 'One trace by id: its spans as a tree, time per layer, critical path and ranked suspects',
         params: {
           type: 'object',
           required: ['traceId'],
@@ -166,7 +272,7 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
     },
     async (req) => {
       const traceId = req.params.traceId.toLowerCase();
-      const analysis = spanAnalysis(await spansOf(db, { traceId }, config.FLOWSCOPE_QUERY_MAX_SPANS));
+      const analysis = await spanAnalysis(await spansOf(db, { traceId }, config.FLOWSCOPE_QUERY_MAX_SPANS), ctx);
       if (analysis.span_count === 0) throw notFound('trace');
       return { trace_id: traceId, workflow_ids: await workflowIdsOfTrace(db, traceId), ...analysis };
     },

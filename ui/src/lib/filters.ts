@@ -5,6 +5,9 @@ export interface WorkflowFilters {
   type: string;
   status: string;
   range: string;
+  /** An explicit start-time window (links from alert emails); when set it replaces `range`. */
+  from: string;
+  to: string;
   minDuration: string;
   errorsOnly: boolean;
   sort: string;
@@ -20,7 +23,9 @@ export const WORKFLOW_SORTS = [
   { key: '-span_count', label: 'Most spans first' },
 ] as const;
 
-export const DEFAULT_FILTERS: WorkflowFilters = { type: '', status: '', range: '24h', minDuration: '', errorsOnly: false, sort: '-started_at', page: 0 };
+export const DEFAULT_FILTERS: WorkflowFilters = { type: '', status: '', range: '24h', from: '', to: '', minDuration: '', errorsOnly: false, sort: '-started_at', page: 0 };
+
+const validTime = (v: string | null): string => (v && Number.isFinite(Date.parse(v)) ? v : '');
 
 export function filtersFromSearch(s: URLSearchParams): WorkflowFilters {
   const page = Number(s.get('page') ?? 0);
@@ -29,6 +34,8 @@ export function filtersFromSearch(s: URLSearchParams): WorkflowFilters {
     type: s.get('type') ?? '',
     status: s.get('status') ?? '',
     range: s.get('range') ?? DEFAULT_FILTERS.range,
+    from: validTime(s.get('from')),
+    to: validTime(s.get('to')),
     minDuration: s.get('min_ms') ?? '',
     errorsOnly: s.get('errors') === '1',
     sort: WORKFLOW_SORTS.some((x) => x.key === sort) ? sort : DEFAULT_FILTERS.sort,
@@ -42,6 +49,8 @@ export function filtersToSearch(f: WorkflowFilters): string {
   if (f.type) q.set('type', f.type);
   if (f.status) q.set('status', f.status);
   if (f.range !== DEFAULT_FILTERS.range) q.set('range', f.range);
+  if (f.from) q.set('from', f.from);
+  if (f.to) q.set('to', f.to);
   if (f.minDuration) q.set('min_ms', f.minDuration);
   if (f.errorsOnly) q.set('errors', '1');
   if (f.sort !== DEFAULT_FILTERS.sort) q.set('sort', f.sort);
@@ -56,7 +65,7 @@ export function filtersToApi(f: WorkflowFilters, pageSize: number, now: number):
   return {
     workflow_type: f.type || undefined,
     status: f.status || undefined,
-    ...rangeBounds(f.range, now),
+    ...(f.from || f.to ? { from: f.from || undefined, to: f.to || undefined } : rangeBounds(f.range, now)),
     min_duration_ms: f.minDuration && Number.isFinite(min) && min >= 0 ? min : undefined,
     has_errors: f.errorsOnly ? true : undefined,
     sort: f.sort === DEFAULT_FILTERS.sort ? undefined : f.sort,

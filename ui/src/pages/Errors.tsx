@@ -22,6 +22,8 @@ export function Errors() {
     error_type: s.get('error_type') ?? '',
     workflow_type: s.get('workflow_type') ?? '',
     state: s.get('state') ?? 'unresolved',
+    from: s.get('from') ?? '',
+    to: s.get('to') ?? '',
     page: Math.max(0, Number(s.get('page') ?? 0) || 0),
   };
   const list = useApi<Page<ErrorEntry>>('errors', {
@@ -30,6 +32,8 @@ export function Errors() {
     error_type: f.error_type || undefined,
     workflow_type: f.workflow_type || undefined,
     resolved: f.state === 'all' ? undefined : f.state === 'resolved',
+    from: f.from || undefined,
+    to: f.to || undefined,
     limit: PAGE_SIZE,
     offset: f.page * PAGE_SIZE,
   });
@@ -86,6 +90,11 @@ export function Errors() {
           <label for="e-wf">Workflow type</label>
           <input id="e-wf" value={f.workflow_type} placeholder="any" onChange={(e) => set({ workflow_type: (e.target as HTMLInputElement).value.trim() })} />
         </div>
+        {(f.from || f.to) && (
+          <button type="button" class="btn" onClick={() => set({ from: '', to: '' })}>
+            {`Clear the time window ${formatTime(f.from)} – ${formatTime(f.to)}`}
+          </button>
+        )}
       </form>
       {problem && <p class="alert alert-error" role="alert">{problem}</p>}
       {list.error !== undefined && <ErrorBox error={list.error} retry={list.reload} />}

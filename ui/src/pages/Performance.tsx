@@ -35,16 +35,28 @@ export function Performance() {
   const range = loc.search.get('range') ?? '1h';
   const rangeMs = RANGES.find((r) => r.key === range)?.ms ?? 3600_000;
   const [now, setNow] = useState(() => Date.now());
+  const fixedFrom = loc.search.get('from');
+  const fixedTo = loc.search.get('to');
   const params = useMemo(() => {
+    if (fixedFrom && Number.isFinite(Date.parse(fixedFrom))) {
+      // an explicit window (links from alert emails), widened to whole minutes
+      const f = Math.floor(Date.parse(fixedFrom) / 60_000) * 60_000;
+      const t = Math.ceil(((fixedTo && Date.parse(fixedTo)) || now) / 60_000) * 60_000 + 60_000;
+      return { from: new Date(f).toISOString(), to: new Date(t).toISOString(), step: stepFor(t - f), layer, workflow_type: workflowType || undefined };
+    }
     const to = Math.floor(now / 60_000) * 60_000 + 60_000;
     return { from: new Date(to - rangeMs).toISOString(), to: new Date(to).toISOString(), step: stepFor(rangeMs), layer, workflow_type: workflowType || undefined };
-  }, [now, rangeMs, layer, workflowType]);
+  }, [now, rangeMs, layer, workflowType, fixedFrom, fixedTo]);
   const perf = useApi<{ series: { labels: Record<string, string>; points: PerfPoint[] }[] }>('performance', params);
   const rules = useApi<Page<RuleLike>>('alert-rules', { limit: 200 });
   const set = (k: string, v: string) => {
     const q = new URLSearchParams(loc.search);
     if (v) q.set(k, v);
     else q.delete(k);
+    if (k === 'range') {
+      q.delete('from');
+      q.delete('to');
+    }
     setNow(Date.now());
     navigate(`/performance${q.size ? `?${q}` : ''}`, true);
   };
@@ -88,7 +100,8 @@ export function Performance() {
         </div>
         <div class="field">
           <label for="p-range">Range</label>
-          <select id="p-range" value={range} onChange={(e) => set('range', (e.target as HTMLSelectElement).value)}>
+          <select id="p-range" value={fixedFrom ? 'custom' : range} onChange={(e) => set('range', (e.target as HTMLSelectElement).value)}>
+            {fixedFrom && <option value="custom">{`${fixedFrom} – ${fixedTo ?? 'now'}`}</option>}
             {RANGES.map((r) => <option key={r.key} value={r.key}>{r.label}</option>)}
           </select>
         </div>

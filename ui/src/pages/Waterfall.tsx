@@ -24,6 +24,12 @@ export function WaterfallView(props: {
   const [first, last] = windowRange(visible.length, ROW, scrollTop, viewport);
   const total = data.endMs - data.startMs;
   const ticks = timeTicks(total);
+  const layers = useMemo(() => [...new Set(data.rows.map((r) => r.span.layer))].sort(), [data]);
+
+  // a mark for `pnpm bench` (time from navigation to the waterfall drawn)
+  useEffect(() => {
+    performance.mark('flowscope:waterfall-drawn', { detail: { spans: data.rows.length } });
+  }, [data]);
 
   // bring a selected span into view when it is chosen from elsewhere (errors, suspects)
   useEffect(() => {
@@ -60,6 +66,19 @@ export function WaterfallView(props: {
       <div class="wf-toolbar">
         <span class="muted">
           {visible.length.toLocaleString('en-US')} of {data.rows.length.toLocaleString('en-US')} spans shown
+        </span>
+        <span class="wf-legend" aria-hidden="true">
+          {layers.map((l) => (
+            <span key={l}>
+              <span class="swatch" style={{ background: layerColor(l) }} /> {l}
+            </span>
+          ))}
+          <span>
+            <span class="legend-critical" /> critical path
+          </span>
+          <span>
+            <span class="err-mark">!</span>error
+          </span>
         </span>
         <button type="button" class="btn btn-small" onClick={() => setCollapsed(new Set())}>
           Expand all

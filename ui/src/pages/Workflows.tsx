@@ -6,6 +6,7 @@ import { ErrorBox, Loading, StatusBadge } from '../components.tsx';
 import { filtersFromSearch, filtersToApi, filtersToSearch, searchTarget, WORKFLOW_SORTS, type WorkflowFilters } from '../lib/filters.ts';
 import { formatDuration, formatTime, QUICK_RANGES } from '../lib/time.ts';
 import type { Page, Workflow } from '../lib/types.ts';
+import { formatRate, statsQuery, type WorkflowStats } from '../lib/stats.ts';
 
 const PAGE_SIZE = 50;
 const STATUSES = [
@@ -23,6 +24,7 @@ export function Workflows() {
   // the time range is relative to when the filters were set (reload to move it)
   const [now, setNow] = useState(() => Date.now());
   const list = useApi<Page<Workflow>>('workflows', filtersToApi(filters, PAGE_SIZE, now));
+  const stats = useApi<WorkflowStats>('workflow-stats', statsQuery(filters, now));
   const [search, setSearch] = useState('');
   const [paused, setPaused] = useState(false);
   const [liveState, setLiveState] = useState<LiveState>('connecting');
@@ -31,6 +33,8 @@ export function Workflows() {
   pausedRef.current = paused;
   const reloadRef = useRef(list.reload);
   reloadRef.current = list.reload;
+  const statsReloadRef = useRef(stats.reload);
+  statsReloadRef.current = stats.reload;
 
   // new and failed workflows appear as they happen: each event refreshes the list (at most once a second)
   useEffect(() => {
@@ -47,6 +51,7 @@ export function Workflows() {
           due = undefined;
           setNow(Date.now());
           reloadRef.current();
+          statsReloadRef.current();
         }, 1000);
       },
     });
@@ -122,7 +127,8 @@ export function Workflows() {
         </div>
         <div class="field">
           <label for="f-range">Started</label>
-          <select id="f-range" value={filters.range} onChange={(e) => set({ range: (e.target as HTMLSelectElement).value })}>
+          <select id="f-range" value={filters.from || filters.to ? 'custom' : filters.range} onChange={(e) => set({ range: (e.target as HTMLSelectElement).value, from: '', to: '' })}>
+            {(filters.from || filters.to) && <option value="custom">{`${formatTime(filters.from) } – ${formatTime(filters.to)}`}</option>}
             {QUICK_RANGES.map((r) => (
               <option key={r.key} value={r.key}>
                 {r.label}
@@ -168,6 +174,7 @@ export function Workflows() {
         </div>
       </form>
 
+      {stats.data && <StatsPanel stats={stats.data} filters={filters} set={set} />}
       {list.error !== undefined && <ErrorBox error={list.error} retry={list.reload} />}
       {list.loading && !list.data && <Loading what="workflows" />}
       {list.data && (
@@ -231,5 +238,64 @@ export function Workflows() {
         </section>
       )}
     </main>
+  );
+}
+
+const STATUS_ORDER = ['in_progress', 'completed', 'failed', 'timed_out'];
+
+/** Counts by status (each a filter) and, per workflow type, throughput, error rate and p95 over the range. */
+function StatsPanel({ stats, filters, set }: { stats: WorkflowStats; filters: WorkflowFilters; set: (p: Partial<WorkflowFilters>) => void }) {
+  const total = Object.values(stats.by_status).reduce((a, b) => a + b, 0);
+  return (
+    <section class="card stats" aria-label="Summary of the range">
+      <div class="status-counts">
+        {STATUS_ORDER.map((st) => (
+          <button
+            key={st}
+            type="button"
+            class={`count-tile status-tile-${st}`}
+            aria-pressed={filters.status === st}
+            onClick={() => set({ status: filters.status === st ? '' : st })}
+          >
+            <span class="count-n">{(stats.by_status[st] ?? 0).toLocaleString('en-US')}</span>
+            <span class="count-label">{STATUSES.find(([v]) => v === st)?.[1]}</span>
+          </button>
+        ))}
+        <div class="count-tile count-total">
+          <span class="count-n">{total.toLocaleString('en-US')}</span>
+          <span class="count-label">runs started</span>
+        </div>
+      </div>
+      {stats.by_type.length > 0 && (
+        <table class="table table-compact">
+          <caption class="sr-only">By workflow type</caption>
+          <thead>
+            <tr>
+              <th scope="col">Workflow type</th>
+              <th scope="col" class="num">Runs</th>
+              <th scope="col" class="num">Throughput</th>
+              <th scope="col" class="num">Error rate</th>
+              <th scope="col" class="num">p95 duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {stats.by_type.map((t) => (
+              <tr key={t.workflow_type}>
+                <td>
+                  <button type="button" class="btn-link" onClick={() => set({ type: filters.type === t.workflow_type ? '' : t.workflow_type })}>
+                    {t.workflow_type}
+                  </button>
+                </td>
+                <td class="num">{t.count.toLocaleString('en-US')}</td>
+                <td class="num">{formatRate(t.per_minute)}</td>
+                <td class={`num${t.error_rate > 0.05 ? ' bad' : ''}`}>{(t.error_rate * 100).toFixed(1)} %</td>
+                <td class="num">{formatDuration(t.p95_ms)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {stats.types_truncated && <p class="muted">Only the 100 busiest workflow types are shown.</p>}
+    </section>
   );
 }

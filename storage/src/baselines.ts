@@ -1,0 +1,414 @@
+import type { Tx } from './driver.ts';
+import type { Queryable } from './sql.ts';
+import { BUCKET_COUNT, quantile } from './histogram.ts';
+
+/**
+ * Per-operation statistics (operation_stats): duration and self-time histograms per time
+ * bucket × workflow type × layer × component × operation, from every span before sampling.
+ * Baselines ("how long does this operation usually take") are read from the hour rows; alert
+ * windows from the minute rows.
+ */
+
+export const OPERATION_RESOLUTIONS = { minute: 60, hour: 3600 } as const;
+/** The operation every name past a service's cap is counted under. */
+export const OTHER_OPERATION = 'other';
+const MAX_OPERATION_LENGTH = 200;
+
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+const SQL_STRING = /'(?:[^']|'')*'/g;
+// A URL path segment that is an id: all digits, long hex, or a long token with digits in it.
+const PATH_ID = /\/(?:\d+|[0-9a-f]{12,}|(?=[A-Za-z_-]*\d)[A-Za-z0-9_-]{16,})(?=[/?#\s]|$)/gi;
+const NUMBER = /(?<![\w.{])[-+]?\d+(?:\.\d+)?(?![\w}])/g;
+const IN_LIST = /\(\s*\?(?:\s*,\s*\?)+\s*\)/g;
+
+/**
+ * The operation key of a span name: ids, uuids and numbers in URL paths become `{id}`/`{uuid}`,
+ * SQL string and number literals become `?` (lists collapse to `(?)`), whitespace collapses,
+ * and the key is cut at 200 characters. `GET /orders/8812/items` and `GET /orders/9/items` are
+ * one operation; `SELECT … WHERE id = 42` and `… id = 7` too.
+ */
+export function normalizeOperation(name: string): string {
+  let s = name.replace(UUID, '{uuid}').replace(SQL_STRING, '?');
+  s = s.replace(PATH_ID, '/{id}');
+  s = s.replace(NUMBER, '?').replace(IN_LIST, '(?)');
+  s = s.replace(/\s+/g, ' ').trim();
+  return s.length > MAX_OPERATION_LENGTH ? s.slice(0, MAX_OPERATION_LENGTH) : s || '(unnamed)';
+}
+
+/** One bucket × workflow type × layer × component × operation worth of observations. */
+export interface OperationDelta {
+  /** Start of the bucket, ms since the epoch (a multiple of bucketSeconds × 1000). */
+  bucketStartMs: number;
+  bucketSeconds: number;
+  workflowType: string;
+  layer: string;
+  component: string;
+  operation: string;
+  count: number;
+  errorCount: number;
+  sum: number;
+  selfSum: number;
+  min: number;
+  max: number;
+  /** BUCKET_COUNT counts of durations and of self times (see histogram.ts). */
+  buckets: number[];
+  selfBuckets: number[];
+}
+
+export const operationDeltaKey = (d: Omit<OperationDelta, 'count' | 'errorCount' | 'sum' | 'selfSum' | 'min' | 'max' | 'buckets' | 'selfBuckets'>) =>
+  `${d.bucketStartMs}\u0000${d.bucketSeconds}\u0000${d.workflowType}\u0000${d.layer}\u0000${d.component}\u0000${d.operation}`;
+
+/**
+ * Adds deltas to operation_stats in the caller's transaction (upsert: counts, sums and
+ * histograms add, min/max widen). Like writeSnapshotDeltas, not idempotent by itself: the
+ * collector applies a request's deltas once (its receipt). Rows go in key order so concurrent
+ * writers do not deadlock.
+ */
+export async function writeOperationDeltas(tx: Tx, deltas: readonly OperationDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
+  const sorted = [...deltas].sort((a, b) => a.bucketStartMs - b.bucketStartMs || (operationDeltaKey(a) < operationDeltaKey(b) ? -1 : 1));
+  const rows = sorted.map((d) => {
+    if (d.buckets.length !== BUCKET_COUNT || d.selfBuckets.length !== BUCKET_COUNT) {
+      throw new Error(`operation delta needs ${BUCKET_COUNT} buckets`);
+    }
+    return {
+      bucket_start: new Date(d.bucketStartMs).toISOString(),
+      bucket_seconds: d.bucketSeconds,
+      workflow_type: d.workflowType,
+      layer: d.layer,
+      component: d.component,
+      operation: d.operation,
+      count: d.count,
+      error_count: d.errorCount,
+      sum: d.sum,
+      self_sum: d.selfSum,
+      min: d.min,
+      max: d.max,
+      buckets: d.buckets,
+      self_buckets: d.selfBuckets,
+    };
+  });
+  await tx.query(
+    `INSERT INTO operation_stats AS p
+       (bucket_start, bucket_seconds, workflow_type, layer, component, operation, count, error_count, sum, self_sum, min, max,
+        buckets, self_buckets)
+     SELECT r.bucket_start, r.bucket_seconds, r.workflow_type, r.layer, r.component, r.operation, r.count, r.error_count,
+            r.sum, r.self_sum, r.min, r.max,
+            ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint),
+            ARRAY(SELECT jsonb_array_elements_text(r.self_buckets)::bigint)
+       FROM jsonb_to_recordset($1::text::jsonb) AS r(bucket_start timestamptz, bucket_seconds integer, workflow_type text,
+            layer text, component text, operation text, count bigint, error_count bigint, sum double precision,
+            self_sum double precision, min double precision, max double precision, buckets jsonb, self_buckets jsonb)
+     ON CONFLICT (bucket_start, bucket_seconds, workflow_type, layer, component, operation) DO UPDATE SET
+       count = p.count + EXCLUDED.count,
+       error_count = p.error_count + EXCLUDED.error_count,
+       sum = p.sum + EXCLUDED.sum,
+       self_sum = p.self_sum + EXCLUDED.self_sum,
+       min = least(p.min, EXCLUDED.min),
+       max = greatest(p.max, EXCLUDED.max),
+       buckets = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(p.buckets, EXCLUDED.buckets) AS u(a, b)),
+       self_buckets = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(p.self_buckets, EXCLUDED.self_buckets) AS u(a, b))`,
+    [JSON.stringify(rows)],
+  );
+}
+
+export interface OperationStats {
+  workflowType: string;
+  layer: string;
+  component: string;
+  operation: string;
+  count: number;
+  errorCount: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  selfP50Ms: number | null;
+  selfP95Ms: number | null;
+}
+
+export interface OperationStatsQuery {
+  fromMs: number;
+  toMs: number;
+  /** minute rows for short windows, hour rows (the default) for baselines. */
+  resolution?: keyof typeof OPERATION_RESOLUTIONS;
+  workflowTypes?: readonly string[];
+  components?: readonly string[];
+}
+
+export const operationKey = (workflowType: string, layer: string, component: string, operation: string) =>
+  `${workflowType}\u0000${layer}\u0000${component}\u0000${operation}`;
+
+/**
+ * p50/p95 of duration and self time per operation over [fromMs, toMs), merged from the
+ * histograms of the rows in the window (a bucket whose start is in the window counts whole).
+ */
+export async function readOperationStats(db: Queryable, q: OperationStatsQuery): Promise<OperationStats[]> {
+  const params: unknown[] = [OPERATION_RESOLUTIONS[q.resolution ?? 'hour'], new Date(q.fromMs).toISOString(), new Date(q.toMs).toISOString()];
+  let where = 'bucket_seconds = $1 AND bucket_start >= $2::timestamptz AND bucket_start < $3::timestamptz';
+  if (q.workflowTypes) {
+    params.push(q.workflowTypes);
+    where += ` AND workflow_type = ANY($${params.length}::text[])`;
+  }
+  if (q.components) {
+    params.push(q.components);
+    where += ` AND component = ANY($${params.length}::text[])`;
+  }
+  const totals = await db.query<{
+    workflow_type: string; layer: string; component: string; operation: string; n: number; e: number; mn: number | null; mx: number | null;
+  }>(
+    `SELECT workflow_type, layer, component, operation, sum(count)::float8 AS n, sum(error_count)::float8 AS e,
+            min(min) AS mn, max(max) AS mx
+       FROM operation_stats WHERE ${where} GROUP BY 1, 2, 3, 4`,
+    params,
+  );
+  if (totals.length === 0) return [];
+  // Non-empty histogram cells only, summed per operation: a few rows per operation.
+  const cells = await db.query<{ workflow_type: string; layer: string; component: string; operation: string; s: boolean; i: number; n: number }>(
+    `SELECT workflow_type, layer, component, operation, false AS s, u.i::int AS i, sum(u.v)::float8 AS n
+       FROM operation_stats, unnest(buckets) WITH ORDINALITY AS u(v, i)
+      WHERE ${where} AND u.v > 0 GROUP BY 1, 2, 3, 4, 6
+     UNION ALL
+     SELECT workflow_type, layer, component, operation, true AS s, u.i::int AS i, sum(u.v)::float8 AS n
+       FROM operation_stats, unnest(self_buckets) WITH ORDINALITY AS u(v, i)
+      WHERE ${where} AND u.v > 0 GROUP BY 1, 2, 3, 4, 6`,
+    params,
+  );
+  const hist = new Map<string, { d: number[]; s: number[] }>();
+  for (const c of cells) {
+    const k = operationKey(c.workflow_type, c.layer, c.component, c.operation);
+    let h = hist.get(k);
+    if (!h) hist.set(k, (h = { d: new Array<number>(BUCKET_COUNT).fill(0), s: new Array<number>(BUCKET_COUNT).fill(0) }));
+    (c.s ? h.s : h.d)[Number(c.i) - 1]! += Number(c.n);
+  }
+  return totals.map((t) => {
+    const h = hist.get(operationKey(t.workflow_type, t.layer, t.component, t.operation));
+    const mn = t.mn === null ? null : Number(t.mn);
+    const mx = t.mx === null ? null : Number(t.mx);
+    return {
+      workflowType: t.workflow_type,
+      layer: t.layer,
+      component: t.component,
+      operation: t.operation,
+      count: Number(t.n),
+      errorCount: Number(t.e),
+      p50Ms: h ? quantile(h.d, 0.5, mn, mx) : null,
+      p95Ms: h ? quantile(h.d, 0.95, mn, mx) : null,
+      selfP50Ms: h ? quantile(h.s, 0.5) : null,
+      selfP95Ms: h ? quantile(h.s, 0.95) : null,
+    };
+  });
+}
+
+export interface SlowOperation {
+  workflowType: string;
+  layer: string;
+  component: string;
+  operation: string;
+  windowCount: number;
+  windowP95Ms: number;
+  baselineP50Ms: number | null;
+  baselineP95Ms: number | null;
+  /** windowP95 / baselineP95; null without a baseline. */
+  ratio: number | null;
+  /** A stored workflow in the window with the slowest span of this operation, if any was kept. */
+  exemplarWorkflowId: string | null;
+  exemplarDurationMs: number | null;
+}
+
+export interface CauseQuery {
+  fromMs: number;
+  toMs: number;
+  /** Hours before fromMs that make the baseline. */
+  baselineHours: number;
+  workflowType?: string | null;
+  limit: number;
+}
+
+/**
+ * The operations whose p95 in [fromMs, toMs) most exceeds their baseline p95 (the hour rows
+ * of the baselineHours before the window), each with an exemplar workflow. Operations of the
+ * whole workflow type are compared, not only the alert rule's layer: the cause of a slow API
+ * is often a database query. Operations without a baseline come last, slowest first.
+ */
+export async function topSlowOperations(db: Queryable, q: CauseQuery): Promise<SlowOperation[]> {
+  const types = q.workflowType ? [q.workflowType] : undefined;
+  const [win, base] = await Promise.all([
+    readOperationStats(db, { fromMs: q.fromMs, toMs: q.toMs, resolution: 'minute', ...(types ? { workflowTypes: types } : {}) }),
+    readOperationStats(db, {
+      fromMs: Math.floor((q.fromMs - q.baselineHours * 3_600_000) / 3_600_000) * 3_600_000,
+      toMs: Math.floor(q.fromMs / 3_600_000) * 3_600_000,
+      ...(types ? { workflowTypes: types } : {}),
+    }),
+  ]);
+  const baseBy = new Map(base.map((b) => [operationKey(b.workflowType, b.layer, b.component, b.operation), b]));
+  const ranked = win
+    .filter((w) => w.p95Ms !== null && w.operation !== OTHER_OPERATION)
+    .map((w) => {
+      const b = baseBy.get(operationKey(w.workflowType, w.layer, w.component, w.operation));
+      const ratio = b?.p95Ms ? w.p95Ms! / b.p95Ms : null;
+      return { w, b, ratio };
+    })
+    .filter((r) => r.ratio === null || r.ratio > 1)
+    .sort((a, b) =>
+      a.ratio !== null && b.ratio !== null ? b.ratio - a.ratio : a.ratio === null && b.ratio === null ? b.w.p95Ms! - a.w.p95Ms! : a.ratio === null ? 1 : -1,
+    )
+    .slice(0, q.limit);
+  const out: SlowOperation[] = [];
+  for (const { w, b, ratio } of ranked) {
+    const ex = await slowestStoredSpan(db, w, q.fromMs, q.toMs);
+    out.push({
+      workflowType: w.workflowType,
+      layer: w.layer,
+      component: w.component,
+      operation: w.operation,
+      windowCount: w.count,
+      windowP95Ms: w.p95Ms!,
+      baselineP50Ms: b?.p50Ms ?? null,
+      baselineP95Ms: b?.p95Ms ?? null,
+      ratio,
+      exemplarWorkflowId: ex?.workflow_id ?? null,
+      exemplarDurationMs: ex ? Number(ex.duration_ms) : null,
+    });
+  }
+  return out;
+}
+
+async function slowestStoredSpan(db: Queryable,
+  op: { workflowType: string; layer: string; component: string; operation: string },
+  fromMs: number,
+  toMs: number,
+): Promise<{ workflow_id: string; duration_ms: number } | undefined> {
+  // Span names are stored raw: read the slowest spans of the scope and match the key here.
+  const rows = await db.query<{ workflow_id: string; name: string; duration_ms: number }>(
+    `SELECT workflow_id, name, duration_ms FROM trace_steps
+      WHERE workflow_type = $1 AND layer = $2 AND component = $3
+        AND start_time >= $4::timestamptz AND start_time < $5::timestamptz
+      ORDER BY duration_ms DESC LIMIT 200`,
+    [op.workflowType, op.layer, op.component, new Date(fromMs - 60_000).toISOString(), new Date(toMs).toISOString()],
+  );
+  return rows.find((r) => normalizeOperation(r.name) === op.operation);
+}
+
+export interface ErrorOrigin {
+  workflowType: string;
+  layer: string;
+  component: string;
+  operation: string;
+  count: number;
+  errorType: string | null;
+  message: string | null;
+  exemplarWorkflowId: string;
+}
+
+export interface ErrorOriginQuery {
+  fromMs: number;
+  toMs: number;
+  workflowType?: string | null;
+  /** Only origins in traces that have a failing span in this layer / component (the alert's scope). */
+  layer?: string | null;
+  component?: string | null;
+  limit: number;
+}
+
+/**
+ * The most frequent error origins in a window: stored failing spans none of whose children
+ * failed, grouped by operation, with the latest failing workflow as exemplar. Error spans are
+ * always kept by the sampler, so stored spans see them all.
+ */
+export async function topErrorOrigins(db: Queryable, q: ErrorOriginQuery): Promise<ErrorOrigin[]> {
+  const params: unknown[] = [new Date(q.fromMs).toISOString(), new Date(q.toMs).toISOString()];
+  let where = 's.is_error AND s.start_time >= $1::timestamptz AND s.start_time < $2::timestamptz';
+  if (q.workflowType) {
+    params.push(q.workflowType);
+    where += ` AND s.workflow_type = $${params.length}`;
+  }
+  if (q.layer || q.component) {
+    let scope = '';
+    if (q.layer) {
+      params.push(q.layer);
+      scope += ` AND e.layer = $${params.length}`;
+    }
+    if (q.component) {
+      params.push(q.component);
+      scope += ` AND e.component = $${params.length}`;
+    }
+    where += ` AND EXISTS (SELECT 1 FROM trace_steps e WHERE e.trace_id = s.trace_id AND e.is_error${scope})`;
+  }
+  const rows = await db.query<{
+    workflow_type: string; layer: string; component: string; name: string; n: number; msg: string | null; etype: string | null; ex: string;
+  }>(
+    `SELECT s.workflow_type, s.layer, s.component, s.name, count(*)::int AS n,
+            (array_agg(s.status_message ORDER BY s.start_time DESC))[1] AS msg,
+            (array_agg(s.attributes->>'error.type' ORDER BY s.start_time DESC))[1] AS etype,
+            (array_agg(s.workflow_id ORDER BY s.start_time DESC))[1] AS ex
+       FROM trace_steps s
+      WHERE ${where}
+        AND NOT EXISTS (SELECT 1 FROM trace_steps c WHERE c.trace_id = s.trace_id AND c.parent_span_id = s.span_id AND c.is_error)
+      GROUP BY 1, 2, 3, 4
+      ORDER BY n DESC LIMIT 500`,
+    params,
+  );
+  const by = new Map<string, ErrorOrigin>();
+  for (const r of rows) {
+    const operation = normalizeOperation(r.name);
+    const k = operationKey(r.workflow_type, r.layer, r.component, operation);
+    const o = by.get(k);
+    if (o) o.count += Number(r.n);
+    else {
+      by.set(k, {
+        workflowType: r.workflow_type, layer: r.layer, component: r.component, operation, count: Number(r.n),
+        errorType: r.etype, message: r.msg, exemplarWorkflowId: r.ex,
+      });
+    }
+  }
+  return [...by.values()].sort((a, b) => b.count - a.count).slice(0, q.limit);
+}
+
+/** The span fields root-cause analysis needs; times in microseconds since the epoch. */
+export interface AnalysisSpanRow {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  workflow_id: string;
+  workflow_type: string;
+  layer: string;
+  component: string;
+  name: string;
+  kind: number;
+  is_error: boolean;
+  status_message: string | null;
+  attributes: Record<string, unknown>;
+  events: { name: string; time: string; attributes: Record<string, unknown> }[];
+  start_us: number;
+  end_us: number;
+}
+
+/**
+ * Stored spans of several workflows for analysis, grouped by workflow id. A workflow with
+ * more than maxSpansPerWorkflow spans (by workflow_sessions.span_count) is left out.
+ */
+export async function readSpansForAnalysis(db: Queryable,
+  workflowIds: readonly string[],
+  maxSpansPerWorkflow: number,
+): Promise<Map<string, AnalysisSpanRow[]>> {
+  const out = new Map<string, AnalysisSpanRow[]>();
+  if (workflowIds.length === 0) return out;
+  const rows = await db.query<AnalysisSpanRow>(
+    `SELECT t.trace_id, t.span_id, t.parent_span_id, t.workflow_id, t.workflow_type, t.layer, t.component, t.name,
+            t.kind::int AS kind, t.is_error, t.status_message, t.attributes, t.events,
+            (extract(epoch FROM t.start_time) * 1000000)::float8 AS start_us,
+            (extract(epoch FROM t.end_time) * 1000000)::float8 AS end_us
+       FROM trace_steps t
+      WHERE t.workflow_id = ANY($1::text[])
+        AND t.workflow_id IN (SELECT workflow_id FROM workflow_sessions WHERE workflow_id = ANY($1::text[]) AND span_count <= $2)
+      ORDER BY t.workflow_id, t.start_time, t.span_id`,
+    [workflowIds, maxSpansPerWorkflow],
+  );
+  for (const r of rows) {
+    r.start_us = Math.round(Number(r.start_us));
+    r.end_us = Math.round(Number(r.end_us));
+    const list = out.get(r.workflow_id);
+    if (list) list.push(r);
+    else out.set(r.workflow_id, [r]);
+  }
+  return out;
+}
