@@ -223,7 +223,8 @@ export function mapExport(req: DecodedExport, cache?: TraceWorkflowCache): Mappe
         };
         // One row per failing span (seq 0), with its (first) exception event's type, message and
         // stack merged in; exception events on a span that did not fail were handled: one
-        // warning row each (seq 1…). So error_count and the error list agree.
+        // warning row each (seq 1…). So error_count and the error list agree. The exception's own
+        // message (what was thrown) wins over the status message, which SDKs often shorten.
         const exceptions = span.events.filter((e) => e.name === 'exception');
         if (isError) {
           const first = exceptions[0]?.attributes;
@@ -232,7 +233,7 @@ export function mapExport(req: DecodedExport, cache?: TraceWorkflowCache): Mappe
             seq: 0,
             severity: 'error',
             errorType: s(a['error.type']) ?? s(first?.['exception.type']) ?? 'Error',
-            message: span.statusMessage || s(first?.['exception.message']) || span.name,
+            message: s(first?.['exception.message']) || span.statusMessage || span.name,
             stack: s(first?.['exception.stacktrace']) ?? null,
             occurredUnixNano: span.endUnixNano,
             attributes: first ? { ...a, ...first } : a,

@@ -178,13 +178,16 @@ describe('map', () => {
     const exception = { name: 'exception', timeUnixNano: 1_500_000_000n, attributes: { 'exception.type': 'TimeoutError', 'exception.message': 'slow', 'exception.stacktrace': 'at x' } };
     const m = mapExport(
       request([
-        decodedSpan({ spanId: spanId(1), statusCode: 2, statusMessage: '', events: [exception] }),
+        decodedSpan({ spanId: spanId(1), statusCode: 2, statusMessage: 'short', events: [exception] }),
         decodedSpan({ spanId: spanId(2), events: [exception] }),
+        decodedSpan({ spanId: spanId(3), statusCode: 2, statusMessage: 'only the status' }),
       ]),
     );
+    // the thrown exception's message wins over the (often shortened) status message
     expect(m.errors.map((e) => [e.spanId, e.seq, e.severity, e.errorType, e.message])).toEqual([
       [spanId(1), 0, 'error', 'TimeoutError', 'slow'],
       [spanId(2), 1, 'warning', 'TimeoutError', 'slow'],
+      [spanId(3), 0, 'error', 'Error', 'only the status'],
     ]);
     expect(m.errors[0]!.stack).toBe('at x');
   });
