@@ -31,8 +31,8 @@ export const alertingConfigShape = {
   FLOWSCOPE_ALERT_WINDOW_SECONDS: envInt(300, 60, 86_400).describe('Window of the rules seeded from configuration.'),
   FLOWSCOPE_ALERT_REMINDER_MINUTES: envNumber(60, 0).describe('A firing alert is re-notified this often while it keeps firing; 0 disables reminders.'),
   FLOWSCOPE_ALERT_HYSTERESIS: envNumber(0.1, 0, 0.9).describe('A firing alert resolves only once its value falls this fraction below its lowest threshold.'),
-  FLOWSCOPE_ALERT_CAUSES_MAX: envInt(3, 0, 50).describe('Operations (latency alerts) or error origins (error-rate alerts) an alert email lists, each with an example workflow; 0 lists none.'),
-  FLOWSCOPE_BASELINE_WINDOW_HOURS: envInt(24, 1, 24 * 366).describe('Hours of per-operation statistics before an alert window that make the baselines its slow operations are compared with.'),
+  FLOWSCOPE_ALERT_CAUSES_MAX: envInt(3, 0, 50).describe('Operations (latency alerts) or error origins (error-rate alerts) an alert email and GET /alerts/{id} list as `causes`, each with an example workflow; 0 lists none.'),
+  FLOWSCOPE_BASELINE_WINDOW_HOURS: envInt(24, 1, 24 * 366).describe('Hours of per-operation statistics before a workflow (its suspects) or an alert window (its causes, in the email and on GET /alerts/{id}) that make the baselines they are compared with.'),
   FLOWSCOPE_ALERT_MIN_SAMPLES: envInt(5, 1).describe('Fewer observations than this in a window count as no data.'),
   FLOWSCOPE_ALERT_RULES_FILE: envString().describe('JSON file of further default rules; the bundled alerting/rules/defaults.json when unset.'),
 
