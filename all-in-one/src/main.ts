@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createLogger, loadConfigOrExit, loggingConfigShape, runMain, stopOnSignals } from '@flowscope/common';
-import { openDatabase, storageConfigShape } from '@flowscope/storage';
+import { openDatabaseAtStart, storageConfigShape } from '@flowscope/storage';
 import { buildCollector, collectorConfigShape } from '@flowscope/collector';
 import { eventsChannel, LocalEventBus, RedisEventBus } from '@flowscope/common';
 import { buildQueryApi, ensureAdminToken, queryApiConfigShape } from '@flowscope/query-api';
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     },
     'starting flowscope all-in-one',
   );
-  const db = await openDatabase(config);
+  const db = await openDatabaseAtStart(config, (r) => logger.warn(r, 'database unavailable at start-up, retrying'));
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
   redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
 
