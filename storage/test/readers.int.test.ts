@@ -215,6 +215,22 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     expect((await listTokens(db)).map((x) => [x.id, typeof x.revoked_at])).toEqual([[t.id, 'string']]);
   });
 
+  it('tokens inside a transaction: typed queries join it (rolled back with it); a refused write is the driver\'s error', async () => {
+    const hash = 'r'.repeat(64);
+    await expect(
+      db.transaction(async (tx) => {
+        await insertToken(tx, { name: 'tx', role: 'viewer', hash, prefix: 'fs_tx' });
+        expect(await tokenHashExists(tx, hash)).toBe(true);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await tokenHashExists(db, hash)).toBe(false);
+    await insertToken(db, { name: 'one', role: 'viewer', hash, prefix: 'fs_one' });
+    const err = await insertToken(db, { name: 'two', role: 'viewer', hash, prefix: 'fs_two' }).catch((e: unknown) => e);
+    expect(isUniqueViolation(err)).toBe(true);
+    expect(String((err as Error).message)).toMatch(/duplicate key value violates unique constraint/);
+  });
+
   it('health counts', async () => {
     const h = await healthCounts(db);
     expect(h).toMatchObject({
