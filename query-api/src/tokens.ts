@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   activeAdminExists, findActiveToken, insertToken, listTokens, lockTokenBootstrap, recordTokenUse, revokeToken, tokenHashExists,
-  type Database, type Tx, type TokenRole, type TokenRow,
+  type Database, type Queryable, type TokenRole, type TokenRow,
 } from '@flowscope/storage';
 
 export type Role = TokenRole;
@@ -29,7 +29,7 @@ export const generateToken = (): string => `fs_${randomBytes(32).toString('base6
 const prefixOf = (token: string) => token.slice(0, 10);
 
 export async function createToken(
-  db: Database | Tx,
+  db: Queryable,
   input: { name: string; role: Role; token?: string },
 ): Promise<{ token: string; info: TokenInfo }> {
   if (!ROLES.includes(input.role)) throw new Error(`role must be one of ${ROLES.join(', ')}`);

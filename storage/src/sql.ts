@@ -10,9 +10,10 @@ import type { Drizzle } from './driver.ts';
  * the SQL text: they travel as numbered parameters.
  */
 
-/** Anything that runs a statement: a Database or a transaction (Tx). */
+/** Anything that runs a statement, raw or through drizzle: a Database or a transaction (Tx). */
 export interface Queryable {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  readonly drizzle: Drizzle;
 }
 
 /** SQL fragment: a timestamptz column as ISO-8601 UTC with microseconds (same on both drivers). */
@@ -75,11 +76,6 @@ export async function pageOf<T>(
  * drizzle side. The row types of every table come from storage/src/schema.ts; the API answers
  * in snake_case (the column names), with timestamps as ISO-8601 UTC with microseconds.
  */
-
-/** Anything that runs drizzle queries: a Database or a transaction (Tx). */
-export interface DrizzleQueryable {
-  readonly drizzle: Drizzle;
-}
 
 /**
  * Runs a drizzle query. A failure is the driver's own error, as a raw query gives it (drizzle

@@ -179,6 +179,15 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     expect(await outboxStatus(db, id)).toBe('sent');
     const list = await listOutbox(db, { alertId: alert!.id }, { limit: 10, offset: 0 });
     expect(list.data.map((r) => [r.id, r.status])).toEqual([[unsent, 'unsent'], [id, 'sent']]);
+    expect(Object.keys(list.data[1]!)).toEqual([
+      'id', 'alert_id', 'recipients', 'subject', 'body_text', 'status', 'attempts', 'last_error', 'created_at', 'updated_at', 'sent_at',
+    ]);
+    expect([list.data[1]!.created_at, list.data[1]!.sent_at, list.data[0]!.sent_at]).toEqual([
+      expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
+      expect.stringMatching(/\.\d{6}Z$/),
+      null,
+    ]);
+    expect(list.total).toBe(2);
     expect((await listOutbox(db, { status: 'pending' }, { limit: 10, offset: 0 })).total).toBe(0);
   });
 

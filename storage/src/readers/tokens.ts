@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { apiTokens, type ApiTokenRecord } from '../schema.ts';
-import { isoOf, run, type DrizzleQueryable, type Queryable, type SnakeRow } from '../sql.ts';
+import { isoOf, run, type Queryable, type SnakeRow } from '../sql.ts';
 
 /**
  * API tokens (api_tokens). Only a token's SHA-256 and a short prefix are stored, never the
@@ -25,17 +25,17 @@ const TOKEN_COLUMNS = {
   revoked_at: isoOf(apiTokens.revokedAt),
 };
 
-export async function insertToken(q: DrizzleQueryable, t: { name: string; role: TokenRole; hash: string; prefix: string }): Promise<TokenRow> {
+export async function insertToken(q: Queryable, t: { name: string; role: TokenRole; hash: string; prefix: string }): Promise<TokenRow> {
   const rows = await run(q.drizzle.insert(apiTokens).values({ name: t.name, role: t.role, tokenHash: t.hash, tokenPrefix: t.prefix }).returning(TOKEN_COLUMNS));
   return rows[0]!;
 }
 
-export function listTokens(q: DrizzleQueryable): Promise<TokenRow[]> {
+export function listTokens(q: Queryable): Promise<TokenRow[]> {
   return run(q.drizzle.select(TOKEN_COLUMNS).from(apiTokens).orderBy(asc(apiTokens.id)));
 }
 
 /** Revokes a token; false when there is no such token or it was already revoked. */
-export async function revokeToken(q: DrizzleQueryable, id: number): Promise<boolean> {
+export async function revokeToken(q: Queryable, id: number): Promise<boolean> {
   const rows = await run(
     q.drizzle
       .update(apiTokens)
@@ -48,7 +48,7 @@ export async function revokeToken(q: DrizzleQueryable, id: number): Promise<bool
 
 /** The unrevoked token with this hash; `stale` when its last use was recorded over a minute ago (or never). */
 export async function findActiveToken(
-  q: DrizzleQueryable,
+  q: Queryable,
   hash: string,
 ): Promise<(Pick<ApiTokenRecord, 'id' | 'name' | 'role'> & { stale: boolean }) | undefined> {
   const [row] = await run(
@@ -65,7 +65,7 @@ export async function findActiveToken(
   return row;
 }
 
-export async function recordTokenUse(q: DrizzleQueryable, id: number): Promise<void> {
+export async function recordTokenUse(q: Queryable, id: number): Promise<void> {
   await run(q.drizzle.update(apiTokens).set({ lastUsedAt: sql`now()` }).where(eq(apiTokens.id, id)));
 }
 
@@ -75,12 +75,12 @@ export async function lockTokenBootstrap(tx: Queryable): Promise<void> {
 }
 
 /** Whether a token with this hash exists (revoked or not). */
-export async function tokenHashExists(q: DrizzleQueryable, hash: string): Promise<boolean> {
+export async function tokenHashExists(q: Queryable, hash: string): Promise<boolean> {
   return (await run(q.drizzle.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.tokenHash, hash)))).length > 0;
 }
 
 /** Whether an unrevoked admin token exists. */
-export async function activeAdminExists(q: DrizzleQueryable): Promise<boolean> {
+export async function activeAdminExists(q: Queryable): Promise<boolean> {
   const rows = await run(
     q.drizzle
       .select({ id: apiTokens.id })
