@@ -170,7 +170,7 @@ describe('deploy/docker-compose.yml', () => {
   const services = compose.services;
 
   it('runs the whole stack', () => {
-    expect(Object.keys(services).sort()).toEqual(['alerting', 'collector', 'grafana', 'postgres', 'prometheus', 'query-api', 'redis']);
+    expect(Object.keys(services).sort()).toEqual(['alerting', 'collector', 'grafana', 'mailpit', 'nginx', 'postgres', 'prometheus', 'query-api', 'redis']);
   });
 
   it.each(NAMES)('%s: built from deploy/Dockerfile, on PostgreSQL and Redis, healthy on GET /health of its port', (name) => {
@@ -179,7 +179,11 @@ describe('deploy/docker-compose.yml', () => {
     expect(service.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile', target: name });
     expect(service.environment?.DATABASE_URL).toMatch(/^postgres:\/\/flowscope:.*@postgres:5432\/flowscope$/);
     expect(service.environment?.REDIS_URL).toBe('redis://redis:6379');
-    expect(service.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    expect(service.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+      ...(name === 'alerting' ? { mailpit: { condition: 'service_started' } } : {}),
+    });
     expect(service.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/health`);
     for (const key of Object.keys(service.environment ?? {})) expect(isFlowscopeName(key), key).toBe(true);
   });
@@ -310,9 +314,11 @@ describe('deploy/k8s', () => {
     const container = find('Deployment', name)!.spec!.template!.spec.containers[0]!;
     expect(container.envFrom).toEqual([{ configMapRef: { name: 'flowscope-config' } }]);
     const secrets = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
-    const expected = name === 'alerting' ? ['DATABASE_URL', 'REDIS_URL', 'EMAIL_HOST_PASSWORD'] : ['DATABASE_URL', 'REDIS_URL'];
+    const own = { alerting: ['EMAIL_HOST_PASSWORD'], 'query-api': ['FLOWSCOPE_ADMIN_TOKEN'], collector: ['FLOWSCOPE_INGEST_TOKENS'] }[name];
+    const expected = ['DATABASE_URL', 'REDIS_URL', ...own];
     expect(Object.keys(secrets)).toEqual(expected);
-    for (const key of expected) expect(secrets[key]).toEqual({ name: 'flowscope-secrets', key });
+    // the tokens are optional keys: without them the processes start as documented
+    for (const key of expected) expect(secrets[key]).toEqual({ name: 'flowscope-secrets', key, ...(key.endsWith('_TOKEN') || key.endsWith('_TOKENS') ? { optional: true } : {}) });
     const example = find('Secret', 'flowscope-secrets');
     for (const key of expected) expect(example?.stringData, key).toHaveProperty(key);
   });
