@@ -22,12 +22,17 @@ export const alertingConfigShape = {
   FLOWSCOPE_EMAIL_BACKOFF_MS: envInt(5000, 1, 3_600_000).describe('First retry delay; each further retry doubles it.'),
   FLOWSCOPE_PUBLIC_URL: envUrl().transform((v) => (v ?? 'http://localhost:8000').replace(/\/+$/, '')).describe('Base URL of the query API, for links in emails.'),
 
+  NEXT_PUBLIC_PAGE_LOAD_TIME_WARNING: envNumber(2000, 0).describe('Warning threshold (ms) of the seeded frontend page load p95 rule (the old Next.js frontend\'s name).'),
+  NEXT_PUBLIC_PAGE_LOAD_TIME_CRITICAL: envNumber(5000, 0).describe('Critical threshold (ms) of the seeded frontend page load p95 rule (the old Next.js frontend\'s name).'),
+  NEXT_PUBLIC_API_RESPONSE_TIME_WARNING: envNumber(1000, 0).describe('Warning threshold (ms) of the seeded rule on API calls as the browser sees them (fetch/XHR p95; the old Next.js frontend\'s name).'),
+  NEXT_PUBLIC_API_RESPONSE_TIME_CRITICAL: envNumber(3000, 0).describe('Critical threshold (ms) of the seeded rule on API calls as the browser sees them (fetch/XHR p95; the old Next.js frontend\'s name).'),
+
   FLOWSCOPE_ALERT_EVAL_INTERVAL_SECONDS: envNumber(15, 0.05, 86_400).describe('How often the evaluation job runs; a rule with a longer eval interval is evaluated on the ticks that cross it.'),
   FLOWSCOPE_ALERT_WINDOW_SECONDS: envInt(300, 60, 86_400).describe('Window of the rules seeded from configuration.'),
   FLOWSCOPE_ALERT_REMINDER_MINUTES: envNumber(60, 0).describe('A firing alert is re-notified this often while it keeps firing; 0 disables reminders.'),
   FLOWSCOPE_ALERT_HYSTERESIS: envNumber(0.1, 0, 0.9).describe('A firing alert resolves only once its value falls this fraction below its lowest threshold.'),
-  FLOWSCOPE_ALERT_CAUSES_MAX: envInt(3, 0, 50).describe('Operations (latency alerts) or error origins (error-rate alerts) an alert email lists, each with an example workflow; 0 lists none.'),
-  FLOWSCOPE_BASELINE_WINDOW_HOURS: envInt(24, 1, 24 * 366).describe('Hours of per-operation statistics before an alert window that make the baselines its slow operations are compared with.'),
+  FLOWSCOPE_ALERT_CAUSES_MAX: envInt(3, 0, 50).describe('Operations (latency alerts) or error origins (error-rate alerts) an alert email and GET /alerts/{id} list as `causes`, each with an example workflow; 0 lists none.'),
+  FLOWSCOPE_BASELINE_WINDOW_HOURS: envInt(24, 1, 24 * 366).describe('Hours of per-operation statistics before a workflow (its suspects) or an alert window (its causes, in the email and on GET /alerts/{id}) that make the baselines they are compared with.'),
   FLOWSCOPE_ALERT_MIN_SAMPLES: envInt(5, 1).describe('Fewer observations than this in a window count as no data.'),
   FLOWSCOPE_ALERT_RULES_FILE: envString().describe('JSON file of further default rules; the bundled alerting/rules/defaults.json when unset.'),
 

@@ -1,4 +1,4 @@
-import { emptyBuckets, mergeBuckets, quantile, snapshotsInWindow, type Queryable } from '@flowscope/storage';
+import { alertScope, emptyBuckets, mergeBuckets, quantile, snapshotsInWindow, type Queryable } from '@flowscope/storage';
 import { EACH, SCOPE_FIELDS, type AlertRule, type ScopeField, type Statistic } from './rules.ts';
 
 
@@ -24,14 +24,7 @@ export function scopeKeyOf(rule: Pick<AlertRule, ScopeField>, values: Record<Sco
 
 /** Inverse of scopeKeyOf, for firing alerts whose scope has no data any more. */
 export function scopeFromKey(rule: Pick<AlertRule, ScopeField>, key: string): Record<ScopeField, string | null> {
-  const parsed = new Map<string, string>();
-  for (const part of key === '' ? [] : key.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) parsed.set(part.slice(0, eq), part.slice(eq + 1));
-  }
-  const scope = {} as Record<ScopeField, string | null>;
-  for (const f of SCOPE_FIELDS) scope[f] = rule[f] === EACH ? (parsed.get(f) ?? null) : rule[f];
-  return scope;
+  return alertScope(rule, key);
 }
 
 /**

@@ -50,7 +50,7 @@ describe('a worker killed mid-job', () => {
       LOG_LEVEL: 'warn',
     };
     let stderr = '';
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
 
     await writeDeltas(db, [delta(Date.now(), { workflowType: 'checkout', layer: 'database' }, Array.from({ length: 20 }, () => 400))]);
@@ -74,6 +74,8 @@ describe('a worker killed mid-job', () => {
 
     const mail = await waitFor(() => smtp.received[0], 'the email from the second worker', 30_000);
     expect(mail.subject).toMatch(/^\[flowscope\] CRITICAL: checkout \/ database/);
+    // The SMTP server has the message before the worker has read its 250 and emitted 'sent'.
+    await waitFor(() => (delivered.length > 0 ? delivered : undefined), 'the sent event from the second worker');
     expect(delivered).toEqual([during[0]!.id]);
     const after = await waitFor(async () => {
       const rows = await outbox(db!);

@@ -28,10 +28,15 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>, graceMs
   process.on('SIGINT', onSignal);
 }
 
-/** Runs a process's main; a failure to start is printed with its stack and exits 1. */
+/**
+ * Runs a process's main; a failure to start is printed with its stack and exits 1. An error
+ * marked `userFacing` (one that says what to do, such as a data directory in use) is printed
+ * as its message alone.
+ */
 export function runMain(name: string, main: () => Promise<void>): void {
   main().catch((err: unknown) => {
-    process.stderr.write(`${name} failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+    const text = err instanceof Error ? ((err as { userFacing?: boolean }).userFacing ? err.message : err.stack) : String(err);
+    process.stderr.write(`${name} failed to start: ${text}\n`);
     process.exit(1);
   });
 }

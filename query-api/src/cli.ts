@@ -1,13 +1,51 @@
 import { parseArgs } from 'node:util';
 import { parseConfig } from '@flowscope/common';
-import { openDatabase, storageConfigShape } from '@flowscope/storage';
+import { classifyDbError, DataDirInUseError, dbErrorCode, openDatabase, storageConfigShape, type Database } from '@flowscope/storage';
 import { ROLES, createToken, listTokens, revokeToken, type Role } from './tokens.ts';
 
 const USAGE = `usage:
   flowscope token create --name NAME [--role viewer|admin]   prints the token once
   flowscope token list                                         id, name, role, prefix, dates
   flowscope token revoke ID
-Storage: DATABASE_URL, or the embedded database in FLOWSCOPE_DATA_DIR (default .data/flowscope).`;
+Storage: DATABASE_URL, or the embedded database in FLOWSCOPE_DATA_DIR (default .data/flowscope).
+Exit codes: 0 done, 1 no such token, 2 bad usage, 3 database unavailable or in use (retry later),
+4 the database refused the data, 5 any other database error.`;
+
+/** The CLI's exit codes (also in USAGE). */
+export const EXIT = { ok: 0, notFound: 1, usage: 2, unavailable: 3, refused: 4, failed: 5 } as const;
+
+/** Where the database is, for messages: host and database of DATABASE_URL (never its password), or the data folder. */
+function describeStorage(env: { DATABASE_URL?: string | undefined; FLOWSCOPE_DATA_DIR: string }): string {
+  if (!env.DATABASE_URL) return `the embedded database in ${env.FLOWSCOPE_DATA_DIR}`;
+  try {
+    const u = new URL(env.DATABASE_URL);
+    return `PostgreSQL at ${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    return 'PostgreSQL (DATABASE_URL)';
+  }
+}
+
+/** A database failure as a message that says what to do, and its exit code. */
+function explainDbError(e: unknown, where: string): { code: number; message: string } {
+  if (e instanceof DataDirInUseError) {
+    return {
+      code: EXIT.unavailable,
+      message:
+        `${e.message}\nflowscope token works on the database directly: with the embedded database, stop the running ` +
+        'server, run the command, then start the server again (or run flowscope on PostgreSQL with DATABASE_URL).',
+    };
+  }
+  const detail = [dbErrorCode(e), e instanceof Error ? e.message : String(e)].filter(Boolean).join(': ');
+  switch (classifyDbError(e)) {
+    case 'unavailable':
+    case 'retry':
+      return { code: EXIT.unavailable, message: `${where} is unavailable (${detail}). Check that it is running and reachable, then run the command again.` };
+    case 'data':
+      return { code: EXIT.refused, message: `${where} refused the data (${detail}).` };
+    default:
+      return { code: EXIT.failed, message: `database error on ${where} (${detail}).` };
+  }
+}
 
 /** Runs the CLI; returns the exit code. Output goes through `out`/`err` so tests can read it. */
 export async function runCli(
@@ -35,14 +73,20 @@ export async function runCli(
   }
   if (command === 'create') {
     if (!values.name) return (err(`--name is required\n${USAGE}\n`), 2);
+    // eslint-disable-next-line no-control-regex
+    if (values.name.trim() === '' || values.name.length > 200 || /[\u0000-\u001f\u007f]/.test(values.name)) {
+      return (err(`--name must be 1 to 200 characters without control characters\n`), 2);
+    }
     if (!ROLES.includes(values.role as Role)) return (err(`--role must be one of ${ROLES.join(', ')}\n`), 2);
   }
   const revokeId = command === 'revoke' ? Number(positionals[0]) : undefined;
   if (command === 'revoke' && !(Number.isInteger(revokeId) && revokeId! > 0)) return (err(`revoke needs a token id (see token list)\n`), 2);
 
   const config = parseConfig(storageConfigShape, env);
-  const db = await openDatabase(config);
+  const where = describeStorage(config);
+  let db: Database | undefined;
   try {
+    db = await openDatabase(config);
     if (command === 'create') {
       const { token, info } = await createToken(db, { name: values.name!, role: values.role as Role });
       if (values.json) out(`${JSON.stringify({ ...info, token })}\n`);
@@ -62,8 +106,12 @@ export async function runCli(
     if (!ok) return (err(`no active token with id ${revokeId}\n`), 1);
     out(`revoked token ${revokeId}\n`);
     return 0;
+  } catch (e) {
+    const { code, message } = explainDbError(e, where);
+    err(`flowscope: ${message}\n`);
+    return code;
   } finally {
-    await db.close();
+    await db?.close().catch(() => undefined);
   }
 }
 

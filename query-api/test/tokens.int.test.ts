@@ -1,9 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@flowscope/storage';
-import { openTestDatabase } from '@flowscope/storage/testing';
+import { createServer } from 'node:net';
+import { openPostgres } from '@flowscope/storage';
+import { createTestDatabase, openTestDatabase } from '@flowscope/storage/testing';
 import { authenticate, ensureAdminToken, hashToken, listTokens } from '../src/index.ts';
 import { runCli } from '../src/cli.ts';
 import { testLogger } from './helpers.ts';
+
+/** A port nothing listens on (bound, then closed). */
+const closedPort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 
 describe('tokens: CLI, hashing, first-start admin token', () => {
   let db: Database;
@@ -77,5 +88,38 @@ describe('tokens: CLI, hashing, first-start admin token', () => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);
     expect(r.err.length).toBeGreaterThan(0);
+  });
+
+  it('PostgreSQL down: exit 3 with where (never the password) and what to do', async () => {
+    const port = await closedPort();
+    let err = '';
+    const code = await runCli(['token', 'list'], { DATABASE_URL: `postgres://postgres:s3cret-pw@127.0.0.1:${port}/flowscope` }, () => {}, (s) => void (err += s));
+    expect(code).toBe(3);
+    expect(err).toContain(`PostgreSQL at 127.0.0.1:${port}/flowscope is unavailable`);
+    expect(err).toContain('ECONNREFUSED');
+    expect(err).toMatch(/run the command again/);
+    expect(err).not.toContain('s3cret-pw');
+  });
+
+  it('data the database refuses: exit 4 naming what it refused', async () => {
+    const r = await cli('token', 'revoke', '99999999999');
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/refused the data \(22003: .*out of range/);
+  });
+
+  it('a database that is not flowscope\'s (schema problem): exit 5, a one-line database error', async () => {
+    const t = await createTestDatabase();
+    const other = openPostgres({ url: t.url, maxConnections: 1 });
+    try {
+      // a table of the same name and another shape: the migrations' CREATE TABLE fails
+      await other.query('CREATE TABLE workflow_sessions (x int)');
+      let err = '';
+      const code = await runCli(['token', 'list'], { DATABASE_URL: t.url }, () => {}, (s) => void (err += s));
+      expect(code).toBe(5);
+      expect(err).toMatch(/^flowscope: database error on PostgreSQL at .* \(42P07: .*already exists\)\.\n$/);
+    } finally {
+      await other.close();
+      await t.drop();
+    }
   });
 });

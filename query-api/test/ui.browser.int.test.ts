@@ -30,6 +30,7 @@ describe('the browser UI', () => {
   const okId = `ui-ok-${run}`;
   const failedId = `ui-failed-${run}`;
   const bigId = `ui-big-${run}`;
+  const slowId = `ui-slow-search-${run}`;
 
   /** One workflow through the SDK: an API span over a database query and a payment call that fails when asked. */
   async function sendWorkflow(id: string, type: string, fail: boolean): Promise<void> {
@@ -68,6 +69,27 @@ describe('the browser UI', () => {
     for (const p of providers) await p.shutdown();
   }
 
+  /**
+   * Searches through the SDK: an API span over one database query. `dbMs` per run; the normal
+   * runs make the per-operation baselines the slow one's suspects are measured against.
+   */
+  async function sendSearches(runs: { id: string; at: number; dbMs: number }[]): Promise<void> {
+    const p = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'search-api' }),
+      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlp}/v1/traces` }), { maxQueueSize: 10_000, maxExportBatchSize: 1000 })],
+    });
+    const tracer = p.getTracer('flowscope-ui-test', '1.0.0');
+    for (const r of runs) {
+      const wf = { 'workflow.type': 'search', 'workflow.id': r.id };
+      const root = tracer.startSpan('GET /api/search', { kind: SpanKind.SERVER, startTime: new Date(r.at), attributes: { ...wf, 'http.request.method': 'GET', 'http.route': '/api/search' } });
+      const q = tracer.startSpan('SELECT products', { kind: SpanKind.CLIENT, startTime: new Date(r.at + 2), attributes: { ...wf, 'db.system': 'postgresql', 'db.operation.name': 'SELECT' } }, trace.setSpan(context.active(), root));
+      q.end(new Date(r.at + 2 + r.dbMs));
+      root.end(new Date(r.at + 4 + r.dbMs));
+    }
+    await p.forceFlush();
+    await p.shutdown();
+  }
+
   /** A 10,000-span workflow: an API span over 99 service calls of 100 queries each. */
   function bigWorkflow(id: string): SpanRecord[] {
     const traceId = Buffer.from(run.padEnd(16, '0').slice(0, 16)).toString('hex');
@@ -100,12 +122,18 @@ describe('the browser UI', () => {
     collector = buildCollector({ db, config: parseConfig(collectorConfigShape, { DEBUGGING_TRACE_SAMPLING_RATE: '1' }), logger: testLogger(), events });
     await collector.app.listen({ host: '127.0.0.1', port: 0 });
     otlp = `http://127.0.0.1:${(collector.app.server.address() as { port: number }).port}`;
-    app = await makeApp(db, {}, { events });
+    app = await makeApp(db, { FLOWSCOPE_BASELINE_CACHE_MS: '0' }, { events });
     await app.listen({ host: '127.0.0.1', port: 0 });
     ui = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     await sendWorkflow(okId, 'checkout', false);
     await sendWorkflow(failedId, 'checkout', true);
     await writeSpans(db, { spans: bigWorkflow(bigId), errors: [] });
+    // 40 usual searches (8–12 ms in the database) over the last quarter hour, then one whose query took 400 ms
+    const t0 = Date.now() - 15 * 60_000;
+    await sendSearches([
+      ...Array.from({ length: 40 }, (_, i) => ({ id: `ui-search-${run}-${i}`, at: t0 + i * 15_000, dbMs: 8 + (i % 5) })),
+      { id: slowId, at: Date.now() - 90_000, dbMs: 400 },
+    ]);
     browser = await launchChromium();
   }, 90_000);
   afterAll(async () => {
@@ -162,6 +190,12 @@ describe('the browser UI', () => {
     expect(await byType.getByRole('row', { name: /checkout/ }).textContent()).toMatch(/%/);
     await expectAccessible(page, 'workflows');
     await saveScreenshot(page, 'ui-workflows');
+    // the failed run's likely cause, in one line: where the failure started
+    const failedRow = runs.getByRole('row', { name: new RegExp(failedId) });
+    const failedCause = failedRow.getByRole('cell').last();
+    expect(await failedCause.textContent()).toMatch(/^(error|timeout)\b.* payment-service · charge card$/);
+    expect(await failedCause.locator('[title]').getAttribute('title')).toMatch(/^payment-service charge card (failed|timed out)/);
+    expect(await runs.getByRole('row', { name: new RegExp(okId) }).getByRole('cell').last().textContent()).toBe('—');
     // filter: failed only
     await page.getByLabel('Status').selectOption('failed');
     await expect.poll(() => new URL(page.url()).searchParams.get('status')).toBe('failed');
@@ -196,6 +230,34 @@ describe('the browser UI', () => {
     await page.close();
   });
 
+  it("a slow database query is the likely cause: in the list, and as the banner of the workflow's page", async () => {
+    const page = await newPage(browser, 'suspects');
+    await signIn(page, tokens.viewer);
+    await page.goto(`${ui}/workflows?type=search`);
+    const runs = page.getByRole('table', { name: 'Workflow runs' });
+    const row = runs.getByRole('row', { name: new RegExp(slowId) });
+    await row.waitFor();
+    const cause = row.getByRole('cell').last();
+    expect(await cause.textContent()).toMatch(/^slow, \d+(\.\d)?× usual search-api · SELECT products$/);
+    expect(await cause.locator('[title]').getAttribute('title')).toMatch(/^search-api SELECT products took 400 ms, /);
+    // the usual runs have none
+    expect(await runs.getByRole('row', { name: new RegExp(`ui-search-${run}-39`) }).getByRole('cell').last().textContent()).toBe('—');
+
+    await row.getByRole('link', { name: slowId }).click();
+    const banner = page.getByRole('region', { name: 'Likely causes' });
+    await banner.waitFor();
+    const first = banner.getByRole('listitem').first();
+    expect(await first.textContent()).toMatch(/search-api · SELECT products \(database, on the critical path\): search-api SELECT products took 400 ms, \d+(\.\d)?× its usual [\d.]+ ms \(p95 [\d.]+ ms\), adding [\d.]+ ms to the critical path\./);
+    expect(await first.locator('.badge').textContent()).toMatch(/^slow, /);
+    await first.getByRole('button', { name: 'Show span search-api · SELECT products' }).click();
+    const detail = page.getByRole('complementary', { name: 'Span detail' });
+    await detail.getByRole('heading', { name: /SELECT products/ }).waitFor();
+    expect(await detail.getByText('400 ms (self 400 ms)', { exact: true }).count()).toBe(1);
+    await expectAccessible(page, 'workflow page with suspects');
+    expect(page.problems).toEqual([]);
+    await page.close();
+  });
+
   it('an unknown correlation id shows a not-found page', async () => {
     const page = await newPage(browser, 'not-found');
     await signIn(page, tokens.viewer);
@@ -205,10 +267,26 @@ describe('the browser UI', () => {
     await expectAccessible(page, 'not found');
     await page.close();
   });
-  it('a new workflow appears live, without a reload, and not while paused', async () => {
+  it('a new workflow appears live, without a reload, and not while paused; the token is never in the stream URL', async () => {
     const page = await newPage(browser, 'live');
+    // every WebSocket the page opens, and the subprotocols its handshake offered
+    const sockets: string[] = [];
+    const offered: string[] = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+    // what the server's handshake saw (an extra listener only observes)
+    const onUpgrade = (req: { url?: string; headers: Record<string, string | string[] | undefined> }) => offered.push(`${req.url} ${String(req.headers['sec-websocket-protocol'])}`);
+    app.server.on('upgrade', onUpgrade);
     await signIn(page, tokens.viewer);
     await page.getByText('Live', { exact: true }).waitFor();
+    expect(sockets.length).toBeGreaterThan(0);
+    for (const url of sockets) {
+      expect(new URL(url).pathname).toBe('/ws/debugging/');
+      expect(url).not.toContain(tokens.viewer);
+      expect(new URL(url).search).toBe('');
+    }
+    // the handshake offered the token as a subprotocol (so the stream could authenticate), not in the URL
+    expect(offered.length).toBeGreaterThan(0);
+    for (const o of offered) expect(o).toBe(`/ws/debugging/ flowscope.v1, flowscope.token.${tokens.viewer}`);
     await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
     const runs = page.getByRole('table', { name: 'Workflow runs' });
     const liveId = `ui-live-${run}`;
@@ -223,6 +301,7 @@ describe('the browser UI', () => {
     await page.getByRole('button', { name: 'Resume live updates' }).click();
     await runs.getByRole('link', { name: pausedId }).waitFor();
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
+    app.server.off('upgrade', onUpgrade);
     expect(page.problems).toEqual([]);
     await page.close();
   });

@@ -131,6 +131,7 @@ export interface OperationStatsQuery {
   /** minute rows for short windows, hour rows (the default) for baselines. */
   resolution?: keyof typeof OPERATION_RESOLUTIONS;
   workflowTypes?: readonly string[];
+  layers?: readonly string[];
   components?: readonly string[];
 }
 
@@ -147,6 +148,10 @@ export async function readOperationStats(db: Queryable, q: OperationStatsQuery):
   if (q.workflowTypes) {
     params.push(q.workflowTypes);
     where += ` AND workflow_type = ANY($${params.length}::text[])`;
+  }
+  if (q.layers) {
+    params.push(q.layers);
+    where += ` AND layer = ANY($${params.length}::text[])`;
   }
   if (q.components) {
     params.push(q.components);
@@ -220,23 +225,32 @@ export interface CauseQuery {
   /** Hours before fromMs that make the baseline. */
   baselineHours: number;
   workflowType?: string | null;
+  /** Only operations of this layer / component (an alert rule's scope); null or absent: all. */
+  layer?: string | null;
+  component?: string | null;
   limit: number;
 }
 
 /**
  * The operations whose p95 in [fromMs, toMs) most exceeds their baseline p95 (the hour rows
- * of the baselineHours before the window), each with an exemplar workflow. Operations of the
- * whole workflow type are compared, not only the alert rule's layer: the cause of a slow API
- * is often a database query. Operations without a baseline come last, slowest first.
+ * of the baselineHours before the window), each with an exemplar workflow. Only operations in
+ * the scope (workflow type, layer, component, each when given): a rule on the database layer
+ * names queries, never the HTTP call above them; a rule without a layer compares every layer
+ * of its workflow type (the cause of a slow API is often a query). Operations without a
+ * baseline come last, slowest first.
  */
 export async function topSlowOperations(db: Queryable, q: CauseQuery): Promise<SlowOperation[]> {
-  const types = q.workflowType ? [q.workflowType] : undefined;
+  const filter = {
+    ...(q.workflowType ? { workflowTypes: [q.workflowType] } : {}),
+    ...(q.layer ? { layers: [q.layer] } : {}),
+    ...(q.component ? { components: [q.component] } : {}),
+  };
   const [win, base] = await Promise.all([
-    readOperationStats(db, { fromMs: q.fromMs, toMs: q.toMs, resolution: 'minute', ...(types ? { workflowTypes: types } : {}) }),
+    readOperationStats(db, { fromMs: q.fromMs, toMs: q.toMs, resolution: 'minute', ...filter }),
     readOperationStats(db, {
       fromMs: Math.floor((q.fromMs - q.baselineHours * 3_600_000) / 3_600_000) * 3_600_000,
       toMs: Math.floor(q.fromMs / 3_600_000) * 3_600_000,
-      ...(types ? { workflowTypes: types } : {}),
+      ...filter,
     }),
   ]);
   const baseBy = new Map(base.map((b) => [operationKey(b.workflowType, b.layer, b.component, b.operation), b]));
@@ -361,6 +375,33 @@ export async function topErrorOrigins(db: Queryable, q: ErrorOriginQuery): Promi
     }
   }
   return [...by.values()].sort((a, b) => b.count - a.count).slice(0, q.limit);
+}
+
+/** One cause an alert points at: an operation slower than its baseline, or an error origin. */
+export type AlertCauseData = ({ kind: 'slow' } & SlowOperation) | ({ kind: 'error' } & ErrorOrigin);
+
+export interface AlertCauseQuery {
+  /** An error-rate rule (error origins); any other statistic is latency (slow operations). */
+  errorRate: boolean;
+  fromMs: number;
+  toMs: number;
+  baselineHours: number;
+  workflowType: string | null;
+  layer: string | null;
+  component: string | null;
+  limit: number;
+}
+
+/**
+ * What an alert points at, for its email and its page: for an error-rate rule the most frequent
+ * error origins in traces that failed in its scope (in any layer: an API error usually starts
+ * below it), for a latency rule the operations of its scope most over their baseline.
+ */
+export async function findAlertCauses(db: Queryable, q: AlertCauseQuery): Promise<AlertCauseData[]> {
+  if (q.limit <= 0) return [];
+  const common = { fromMs: q.fromMs, toMs: q.toMs, workflowType: q.workflowType, layer: q.layer, component: q.component, limit: q.limit };
+  if (q.errorRate) return (await topErrorOrigins(db, common)).map((o) => ({ kind: 'error' as const, ...o }));
+  return (await topSlowOperations(db, { ...common, baselineHours: q.baselineHours })).map((o) => ({ kind: 'slow' as const, ...o }));
 }
 
 /** The span fields root-cause analysis needs; times in microseconds since the epoch. */

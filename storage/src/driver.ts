@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.ts';
+import { lockDataDir } from './lock.ts';
 
 export type Drizzle = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -99,10 +100,21 @@ export interface PgliteOptions {
   dataDir?: string | undefined;
 }
 
+/**
+ * Opens embedded PostgreSQL. A data directory is owned by one process: it is locked before
+ * PGlite opens it (a second process gets DataDirInUseError, see lock.ts) and released on close.
+ */
 export async function openPglite(options: PgliteOptions): Promise<Database> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const pg = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
-  await pg.waitReady;
+  const lock = options.dataDir ? lockDataDir(options.dataDir) : undefined;
+  let pg: PGlite;
+  try {
+    pg = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+    await pg.waitReady;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   let closed = false;
   // PGlite is a single connection; serialise transactions so that concurrent callers do not
   // interleave statements inside one another's transaction.
@@ -141,7 +153,11 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
       if (closed) return;
       closed = true;
       await chain.catch(() => undefined);
-      await pg.close();
+      try {
+        await pg.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

@@ -3,6 +3,7 @@ export * from './migrate.ts';
 export * from './partitions.ts';
 export * from './spans.ts';
 export * from './open.ts';
+export * from './lock.ts';
 export * from './copy.ts';
 export * as schema from './schema.ts';
 export type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';

@@ -6,7 +6,7 @@ import { ensurePartitions } from './partitions.ts';
 
 export const storageConfigShape = {
   DATABASE_URL: envUrl().describe('PostgreSQL URL. Unset: embedded PGlite in FLOWSCOPE_DATA_DIR (all-in-one).'),
-  FLOWSCOPE_DATA_DIR: envString('.data/flowscope').describe('Where embedded PGlite keeps its files when DATABASE_URL is unset.'),
+  FLOWSCOPE_DATA_DIR: envString('.data/flowscope').describe('Where embedded PGlite keeps its files when DATABASE_URL is unset. One process owns it at a time (flowscope.lock in it); a second one is refused.'),
   FLOWSCOPE_DB_POOL_SIZE: envInt(10, 1, 1000).describe('PostgreSQL connections per process.'),
   FLOWSCOPE_PARTITIONS_AHEAD_DAYS: envInt(3, 1, 365).describe('Daily partitions created ahead of today.'),
 };

@@ -10,10 +10,21 @@ export interface LiveEvent {
 
 export type LiveState = 'connecting' | 'live' | 'offline';
 
+/** The live stream's subprotocol, and the prefix of the one that carries the token (query-api/src/app.ts). */
+export const WS_PROTOCOL = 'flowscope.v1';
+export const WS_TOKEN_PROTOCOL_PREFIX = 'flowscope.token.';
+
+/**
+ * The subprotocols a live-stream socket offers: `flowscope.v1` and `flowscope.token.<token>`.
+ * Browsers cannot set headers on a WebSocket; a subprotocol is the one place besides the URL
+ * (which proxies and access logs keep) where the token can go. The server answers with
+ * `flowscope.v1` only, never echoing the token back.
+ */
+export const liveProtocols = (token: string): string[] => [WS_PROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${token}`];
+
 /**
  * The live stream (/ws/debugging/): subscribes to every workflow type (and alerts when asked),
- * reconnects with a growing delay. Browsers cannot set headers on a WebSocket, so the token goes
- * as the query API asks today (`?token=`); nothing else of it is kept or shown.
+ * reconnects with a growing delay. The token travels as a subprotocol, never in the URL.
  */
 export function connectLive(opts: { alerts?: boolean; onEvent: (e: LiveEvent) => void; onState: (s: LiveState) => void }): () => void {
   let socket: WebSocket | undefined;
@@ -25,7 +36,13 @@ export function connectLive(opts: { alerts?: boolean; onEvent: (e: LiveEvent) =>
     if (closed || !token) return;
     opts.onState('connecting');
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    socket = new WebSocket(`${proto}//${location.host}/ws/debugging/?token=${encodeURIComponent(token)}`);
+    try {
+      socket = new WebSocket(`${proto}//${location.host}/ws/debugging/`, liveProtocols(token));
+    } catch {
+      // a token with characters a subprotocol cannot carry: no live stream (the REST pages still work)
+      opts.onState('offline');
+      return;
+    }
     socket.onopen = () => {
       delay = 1000;
       socket?.send(JSON.stringify({ type: 'subscribe', workflow_types: ['*'], alerts: opts.alerts === true }));

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errors } from '@flowscope/common';
 import {
-  ALERT_METRIC_PATTERN, createRule, getAlert, getRule, isUniqueViolation, listAlerts, listOutbox, listRules, updateRule,
+  ALERT_METRIC_PATTERN, alertScope, createRule, findAlertCauses, getAlert, getRule, isUniqueViolation, listAlerts, listOutbox, listRules, updateRule,
   type AlertRuleFields, type Database,
 } from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
@@ -188,14 +188,20 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
     },
   );
 
-  const alertSchema = obj({ id: num, rule_id: int, rule_name: str, metric: str, workflow_type: nstr, layer: nstr, component: nstr, scope_key: str, severity: str, state: str, value: num, threshold: num, first_seen: str, last_seen: str, resolved_at: nstr, notification_status: str, last_notified_at: nstr });
-  // The page alert emails link to.
+  const causeSchema = obj({
+    kind: { type: 'string', enum: ['slow', 'error'] }, workflow_type: str, layer: str, component: str, operation: str,
+    window_count: nnum, window_p95_ms: nnum, baseline_p50_ms: nnum, baseline_p95_ms: nnum, ratio: nnum,
+    count: nnum, error_type: nstr, message: nstr, exemplar_workflow_id: nstr,
+  });
+  const alertSchema = obj({ id: num, rule_id: int, rule_name: str, metric: str, workflow_type: nstr, layer: nstr, component: nstr, scope_key: str, severity: str, state: str, value: num, threshold: num, first_seen: str, last_seen: str, resolved_at: nstr, notification_status: str, last_notified_at: nstr, causes: { type: 'array', items: causeSchema } });
+  // The page alert emails link to. `causes`: what the alert points at over the rule's window up
+  // to the alert's last firing evaluation (storage's findAlertCauses, as in the email).
   app.get<{ Params: { id: number } }>(
     '/alerts/:id',
     {
       schema: {
         tags: ['alerts'],
-        summary: 'One alert with its rule and scope',
+        summary: 'One alert with its rule, scope and causes (slow operations or error origins, each with an example workflow)',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } },
         response: { 200: alertSchema, ...commonResponses },
       },
@@ -203,7 +209,28 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
     async (req) => {
       const alert = await getAlert(db, req.params.id);
       if (!alert) throw notFound('alert');
-      return alert;
+      const scope = alertScope(alert, alert.scope_key);
+      const toMs = Date.parse(alert.last_seen);
+      const causes = await findAlertCauses(db, {
+        errorRate: alert.metric.endsWith(':error_pct'),
+        fromMs: toMs - alert.window_seconds * 1000,
+        toMs,
+        baselineHours: config.FLOWSCOPE_BASELINE_WINDOW_HOURS,
+        workflowType: scope.workflow_type,
+        layer: scope.layer,
+        component: scope.component,
+        limit: config.FLOWSCOPE_ALERT_CAUSES_MAX,
+      });
+      return {
+        ...alert,
+        causes: causes.map((c) => ({
+          kind: c.kind, workflow_type: c.workflowType, layer: c.layer, component: c.component, operation: c.operation,
+          ...(c.kind === 'slow'
+            ? { window_count: c.windowCount, window_p95_ms: c.windowP95Ms, baseline_p50_ms: c.baselineP50Ms, baseline_p95_ms: c.baselineP95Ms, ratio: c.ratio, count: null, error_type: null, message: null }
+            : { window_count: null, window_p95_ms: null, baseline_p50_ms: null, baseline_p95_ms: null, ratio: null, count: c.count, error_type: c.errorType, message: c.message }),
+          exemplar_workflow_id: c.exemplarWorkflowId,
+        })),
+      };
     },
   );
 

@@ -154,9 +154,28 @@ export interface AlertRow {
   resolved_at: string | null;
   notification_status: string;
   last_notified_at: string | null;
+  /** The rule's window. */
+  window_seconds: number;
 }
 
-const ALERT_COLUMNS = `a.id::float8 AS id, a.rule_id, r.name AS rule_name, r.metric, r.workflow_type, r.layer, r.component, a.scope_key,
+/**
+ * The scope one alert is about: the rule's workflow type, layer and component, its `*` fields
+ * (one alert per value) filled from the alert's scope key (`workflow_type=checkout,…`).
+ */
+export function alertScope(
+  rule: { workflow_type: string | null; layer: string | null; component: string | null },
+  scopeKey: string,
+): { workflow_type: string | null; layer: string | null; component: string | null } {
+  const parsed = new Map<string, string>();
+  for (const part of scopeKey === '' ? [] : scopeKey.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) parsed.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  const field = (f: 'workflow_type' | 'layer' | 'component') => (rule[f] === '*' ? (parsed.get(f) ?? null) : rule[f]);
+  return { workflow_type: field('workflow_type'), layer: field('layer'), component: field('component') };
+}
+
+const ALERT_COLUMNS = `a.id::float8 AS id, a.rule_id, r.name AS rule_name, r.metric, r.workflow_type, r.layer, r.component, r.window_seconds, a.scope_key,
   a.severity, a.state, a.value, a.threshold, ${iso('a.first_seen')} AS first_seen, ${iso('a.last_seen')} AS last_seen,
   ${iso('a.resolved_at')} AS resolved_at, a.notification_status, ${iso('a.last_notified_at')} AS last_notified_at`;
 const ALERTS_WITH_RULE = 'alerts a JOIN alert_rules r ON r.id = a.rule_id';

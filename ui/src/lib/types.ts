@@ -72,16 +72,24 @@ export interface LayerTime {
 }
 
 export interface Suspect {
-  span_id?: string | null;
-  trace_id?: string | null;
-  layer?: string | null;
-  component?: string | null;
-  operation?: string | null;
-  name?: string | null;
-  reason?: string | null;
-  summary?: string | null;
-  score?: number | null;
-  evidence?: unknown;
+  span_id: string;
+  trace_id: string;
+  layer: string;
+  component: string;
+  operation: string;
+  reason: 'error' | 'timeout' | 'slow';
+  score: number;
+  summary: string;
+  duration_ms: number;
+  self_ms: number;
+  baseline_p50_ms: number | null;
+  baseline_p95_ms: number | null;
+  ratio: number | null;
+  excess_ms: number | null;
+  on_critical_path: boolean;
+  error_type: string | null;
+  error_message: string | null;
+  downstream: string | null;
 }
 
 export interface ErrorEntry {

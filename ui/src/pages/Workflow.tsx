@@ -7,6 +7,7 @@ import { useIsAdmin } from '../session.ts';
 import { flattenSpans, layerColor, spanKey, type FlatSpan, type Waterfall } from '../lib/waterfall.ts';
 import { formatDuration, formatTime, parseIsoMs } from '../lib/time.ts';
 import type { Analysis, ApiSpan, ErrorEntry, Suspect, TraceAnswer, WorkflowAnswer } from '../lib/types.ts';
+import { suspectWhere, suspectWhy } from '../lib/suspects.ts';
 import { WaterfallView } from './Waterfall.tsx';
 import { NotFound } from './NotFound.tsx';
 
@@ -108,15 +109,13 @@ function Suspects({ suspects, onSelect }: { suspects: Suspect[]; onSelect: (t: s
     <section class="alert alert-suspect" aria-label="Likely causes">
       <h2>Likely cause{suspects.length > 1 ? 's' : ''}</h2>
       <ol>
-        {suspects.slice(0, 3).map((s, i) => (
-          <li key={i}>
-            <strong>{[s.component, s.operation ?? s.name].filter(Boolean).join(' · ')}</strong>
-            {s.layer && <span class="muted"> ({s.layer})</span>}: {s.summary ?? s.reason ?? ''}
-            {s.span_id && (
-              <button type="button" class="btn btn-small btn-link" onClick={() => onSelect(s.trace_id, s.span_id)}>
-                Show span
-              </button>
-            )}
+        {suspects.slice(0, 3).map((s) => (
+          <li key={`${s.trace_id}/${s.span_id}`}>
+            <span class={`badge reason-${s.reason}`}>{suspectWhy(s)}</span> <strong>{suspectWhere(s)}</strong>
+            <span class="muted"> ({s.layer}{s.on_critical_path ? ', on the critical path' : ''})</span>: {s.summary}{' '}
+            <button type="button" class="btn btn-small btn-link" onClick={() => onSelect(s.trace_id, s.span_id)} aria-label={`Show span ${suspectWhere(s)}`}>
+              Show span
+            </button>
           </li>
         ))}
       </ol>

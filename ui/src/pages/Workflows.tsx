@@ -7,6 +7,7 @@ import { filtersFromSearch, filtersToApi, filtersToSearch, searchTarget, WORKFLO
 import { formatDuration, formatTime, QUICK_RANGES } from '../lib/time.ts';
 import type { Page, Workflow } from '../lib/types.ts';
 import { formatRate, statsQuery, type WorkflowStats } from '../lib/stats.ts';
+import { suspectWhere, suspectWhy } from '../lib/suspects.ts';
 
 const PAGE_SIZE = 50;
 const STATUSES = [
@@ -195,6 +196,7 @@ export function Workflows() {
                   <th scope="col" class="num">Spans</th>
                   <th scope="col" class="num">Errors</th>
                   <th scope="col">User</th>
+                  <th scope="col">Likely cause</th>
                 </tr>
               </thead>
               <tbody>
@@ -212,6 +214,15 @@ export function Workflows() {
                     <td class="num">{w.span_count}</td>
                     <td class="num">{w.error_count}</td>
                     <td>{w.user_id ?? '—'}</td>
+                    <td class="cause">
+                      {w.top_suspect ? (
+                        <span title={w.top_suspect.summary}>
+                          <span class={`badge reason-${w.top_suspect.reason}`}>{suspectWhy(w.top_suspect)}</span> {suspectWhere(w.top_suspect)}
+                        </span>
+                      ) : (
+                        <span class="muted">—</span>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>
