@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BUCKET_COUNT, findTraceIds, rebuildRollups, snapshotSeries, writeSnapshotDeltas, writeSpans, type Database, type SnapshotDelta, type SnapshotGroup,
+  BUCKET_COUNT, findTraceIds, rebuildRollups, snapshotSeries, writeSnapshotDeltas, writeSpans, type Database, type SnapshotDelta, type SnapshotGroup, type SpanRecord,
 } from '../src/index.ts';
 import { openTestDatabase, type Driver } from '../src/testing.ts';
 import { hex, span } from './fixtures.ts';
@@ -119,7 +119,7 @@ describe.each<Driver>(['postgres', 'pglite'])('roll-ups and early-stopping searc
 
   it('a search stops at the limit yet answers what reading every matching span answers', async () => {
     const rand = prng(9);
-    const spans = [];
+    const spans: SpanRecord[] = [];
     // 80 traces, two api-gateway spans each, some sharing a start time; a third carry the tag.
     for (let i = 0; i < 80; i++) {
       const start = H0 + Math.floor(rand() * 30) * 1000;
