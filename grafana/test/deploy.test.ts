@@ -1,6 +1,6 @@
 /**
  * deploy/ holds no code, and Docker does not run on the test machine, so its files are parsed
- * and held to the contract: ports and probes of ARCHITECTURE.md, configuration names, the
+ * and held to the contract: ports and probes of docs/architecture.md, configuration names, the
  * compose mounts of grafana/ and prometheus/, and a Dockerfile that installs the workspace with
  * --frozen-lockfile, compiles it and runs the compiled JavaScript (all-in-one/test/build.int.test.ts
  * runs that build for real).
@@ -17,7 +17,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const DEPLOY = join(ROOT, 'deploy');
 const read = (path: string): string => readFileSync(path, 'utf8');
 
-/** ARCHITECTURE.md: processes, their ports and entry points. */
+/** docs/architecture.md: processes, their ports and entry points. */
 const PROCESSES = {
   collector: { port: 4318, extraPorts: [4317], main: 'collector/src/main.ts' },
   'query-api': { port: 8000, extraPorts: [], main: 'query-api/src/main.ts' },
@@ -26,7 +26,7 @@ const PROCESSES = {
 type ProcessName = keyof typeof PROCESSES;
 const NAMES = Object.keys(PROCESSES) as ProcessName[];
 
-/** ARCHITECTURE.md: configuration names kept from the replaced system; new ones use FLOWSCOPE_. */
+/** docs/architecture.md: configuration names kept from the replaced system; new ones use FLOWSCOPE_. */
 const LEGACY_NAMES = new Set([
   'DATABASE_URL', 'REDIS_URL', 'DEBUGGING_ENABLED', 'DEBUGGING_TRACE_SAMPLING_RATE', 'DEBUGGING_MAX_TRACE_DURATION',
   'DEBUGGING_PERFORMANCE_MONITORING', 'DEBUGGING_ERROR_LOGGING', 'DEBUGGING_API_RESPONSE_TIME_WARNING',
@@ -170,7 +170,7 @@ describe('deploy/docker-compose.yml', () => {
   const services = compose.services;
 
   it('runs the whole stack', () => {
-    expect(Object.keys(services).sort()).toEqual(['alerting', 'collector', 'grafana', 'postgres', 'prometheus', 'query-api', 'redis']);
+    expect(Object.keys(services).sort()).toEqual(['alerting', 'collector', 'grafana', 'mailpit', 'nginx', 'postgres', 'prometheus', 'query-api', 'redis']);
   });
 
   it.each(NAMES)('%s: built from deploy/Dockerfile, on PostgreSQL and Redis, healthy on GET /health of its port', (name) => {
@@ -179,7 +179,11 @@ describe('deploy/docker-compose.yml', () => {
     expect(service.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile', target: name });
     expect(service.environment?.DATABASE_URL).toMatch(/^postgres:\/\/flowscope:.*@postgres:5432\/flowscope$/);
     expect(service.environment?.REDIS_URL).toBe('redis://redis:6379');
-    expect(service.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    expect(service.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+      ...(name === 'alerting' ? { mailpit: { condition: 'service_started' } } : {}),
+    });
     expect(service.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/health`);
     for (const key of Object.keys(service.environment ?? {})) expect(isFlowscopeName(key), key).toBe(true);
   });
@@ -310,9 +314,11 @@ describe('deploy/k8s', () => {
     const container = find('Deployment', name)!.spec!.template!.spec.containers[0]!;
     expect(container.envFrom).toEqual([{ configMapRef: { name: 'flowscope-config' } }]);
     const secrets = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
-    const expected = name === 'alerting' ? ['DATABASE_URL', 'REDIS_URL', 'EMAIL_HOST_PASSWORD'] : ['DATABASE_URL', 'REDIS_URL'];
+    const own = { alerting: ['EMAIL_HOST_PASSWORD'], 'query-api': ['FLOWSCOPE_ADMIN_TOKEN'], collector: ['FLOWSCOPE_INGEST_TOKENS'] }[name];
+    const expected = ['DATABASE_URL', 'REDIS_URL', ...own];
     expect(Object.keys(secrets)).toEqual(expected);
-    for (const key of expected) expect(secrets[key]).toEqual({ name: 'flowscope-secrets', key });
+    // the tokens are optional keys: without them the processes start as documented
+    for (const key of expected) expect(secrets[key]).toEqual({ name: 'flowscope-secrets', key, ...(key.endsWith('_TOKEN') || key.endsWith('_TOKENS') ? { optional: true } : {}) });
     const example = find('Secret', 'flowscope-secrets');
     for (const key of expected) expect(example?.stringData, key).toHaveProperty(key);
   });
