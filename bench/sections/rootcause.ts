@@ -129,7 +129,7 @@ function analysisRows(ctx: BenchContext): void {
 }
 
 async function ingestRows(ctx: BenchContext): Promise<void> {
-  const seconds = ctx.mode === 'tiny' ? 1 : ctx.mode === 'quick' ? 4 : 10;
+  const seconds = ctx.mode === 'tiny' ? 0.5 : ctx.mode === 'quick' ? 4 : 10;
   const concurrency = 4;
   const order = ctx.mode === 'tiny' ? (['without', 'with'] as const) : (['without', 'with', 'with', 'without'] as const);
   const t = await benchDatabase('fs_bench_rootcause');
