@@ -134,7 +134,7 @@ async function ingestRows(ctx: BenchContext): Promise<void> {
   const order = ctx.mode === 'tiny' ? (['without', 'with'] as const) : (['without', 'with', 'with', 'without'] as const);
   const t = await benchDatabase('fs_bench_rootcause');
   const rand = prng(300);
-  const templates = Array.from({ length: ctx.mode === 'tiny' ? 2 : 2 * concurrency + 2 }, () => new BatchTemplate(makeBatch(rand, 500, Date.now())));
+  const templates = Array.from({ length: ctx.mode === 'tiny' ? 2 : 2 * concurrency + 2 }, () => new BatchTemplate(makeBatch(rand, ctx.mode === 'tiny' ? 100 : 500, Date.now())));
   const runs = { with: [] as { rate: number; cpuUsPerSpan: number }[], without: [] as { rate: number; cpuUsPerSpan: number }[] };
   const checks = { with: true, without: true };
   const logger = pino({ level: 'silent' });
@@ -149,7 +149,7 @@ async function ingestRows(ctx: BenchContext): Promise<void> {
       });
       let acked = 0;
       try {
-        // Closed loop: `concurrency` requests of 500 spans in flight, each acknowledged after its write.
+        // Closed loop: `concurrency` requests of 500 spans (100 in tiny runs) in flight, each acknowledged after its write.
         const load = async (ms: number) => {
           let spans = 0;
           const end = performance.now() + ms;
