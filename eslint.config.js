@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'grafana/dashboards/**', '**/.data/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'ui/lib/**', 'grafana/dashboards/**', '**/.data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests run the TypeScript sources: the workspace packages export `flowscope-source` (src/*.ts)
+// before `default` (the compiled dist/*.js that production runs). Then vitest's default server
+// conditions (vite's without `module`, which would pick bundler-only builds of some packages).
+const conditions = ['flowscope-source', 'node', 'development|production'];
+
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     include: ['*/test/**/*.test.ts'],
     testTimeout: 60_000,

@@ -22,6 +22,11 @@ export const alertingConfigShape = {
   FLOWSCOPE_EMAIL_BACKOFF_MS: envInt(5000, 1, 3_600_000).describe('First retry delay; each further retry doubles it.'),
   FLOWSCOPE_PUBLIC_URL: envUrl().transform((v) => (v ?? 'http://localhost:8000').replace(/\/+$/, '')).describe('Base URL of the query API, for links in emails.'),
 
+  NEXT_PUBLIC_PAGE_LOAD_TIME_WARNING: envNumber(2000, 0).describe('Warning threshold (ms) of the seeded frontend page load p95 rule (the old Next.js frontend\'s name).'),
+  NEXT_PUBLIC_PAGE_LOAD_TIME_CRITICAL: envNumber(5000, 0).describe('Critical threshold (ms) of the seeded frontend page load p95 rule (the old Next.js frontend\'s name).'),
+  NEXT_PUBLIC_API_RESPONSE_TIME_WARNING: envNumber(1000, 0).describe('Warning threshold (ms) of the seeded rule on API calls as the browser sees them (fetch/XHR p95; the old Next.js frontend\'s name).'),
+  NEXT_PUBLIC_API_RESPONSE_TIME_CRITICAL: envNumber(3000, 0).describe('Critical threshold (ms) of the seeded rule on API calls as the browser sees them (fetch/XHR p95; the old Next.js frontend\'s name).'),
+
   FLOWSCOPE_ALERT_EVAL_INTERVAL_SECONDS: envNumber(15, 0.05, 86_400).describe('How often the evaluation job runs; a rule with a longer eval interval is evaluated on the ticks that cross it.'),
   FLOWSCOPE_ALERT_WINDOW_SECONDS: envInt(300, 60, 86_400).describe('Window of the rules seeded from configuration.'),
   FLOWSCOPE_ALERT_REMINDER_MINUTES: envNumber(60, 0).describe('A firing alert is re-notified this often while it keeps firing; 0 disables reminders.'),

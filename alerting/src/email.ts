@@ -2,6 +2,7 @@ import nodemailer from 'nodemailer';
 import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import {
+  classifyDbError,
   claimOutbox, lockOutboxRow, markOutboxFailed, markOutboxSent, outboxStatus, setAlertNotification, type Database, type OutboxMessage,
   type Queryable,
 } from '@flowscope/storage';
@@ -84,8 +85,12 @@ export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { fi
     await markOutboxSent(q, id);
     await setAlertNotification(q, row.alert_id, 'sent');
   };
+  // Which side an error came from: SMTP errors and database errors share codes (ECONNREFUSED).
+  let stage: 'database' | 'smtp' = 'database';
   const send = async (q?: Queryable): Promise<DeliveryOutcome> => {
+    stage = 'smtp';
     await mailer.send({ to: row.recipients, subject: row.subject, text: row.body_text, html: row.body_html ?? undefined, messageId: messageIdOf(id) });
+    stage = 'database';
     // The duplicate window starts here: SMTP has accepted the message.
     if (q) await recordSent(q);
     else await db.transaction(recordSent); // PGlite: not holding its single connection during SMTP
@@ -106,6 +111,12 @@ export async function deliverEmail(deps: DeliveryDeps, id: number, attempt: { fi
     }
     return outcome;
   } catch (err) {
+    if (stage === 'database' && ['unavailable', 'retry'].includes(classifyDbError(err))) {
+      // Not the email's fault: nothing can be recorded now, and the row stays deliverable
+      // ('sending', picked up again by the retry or the outbox sweep once the database is back).
+      log.warn({ err: errorMessage(err) }, 'database unavailable during alert email delivery, will retry');
+      throw new DatabaseUnavailableError(errorMessage(err), err);
+    }
     const message = scrub(errorMessage(err), deps.secret);
     const permanent = isPermanent(err);
     const final = attempt.final || permanent;
@@ -139,4 +150,12 @@ function isPermanent(err: unknown): boolean {
 
 function scrub(message: string, secret: string | undefined): string {
   return secret && secret.length > 0 ? message.split(secret).join('***REDACTED***') : message;
+}
+
+/** A job failed because the database was unavailable: retried, never counted against the email. */
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string, cause: unknown) {
+    super(`database unavailable: ${message}`, { cause });
+    this.name = 'DatabaseUnavailableError';
+  }
 }

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Database } from '@flowscope/storage';
+import { classifyDbError, describeDbError, type Database } from '@flowscope/storage';
 import type { EventBus, ReadinessCheck } from '@flowscope/common';
 import type { AlertingConfig } from './config.ts';
-import { createMailer, deliverEmail, type DeliveryOutcome, type Mailer } from './email.ts';
+import { createMailer, DatabaseUnavailableError, deliverEmail, type DeliveryOutcome, type Mailer } from './email.ts';
 import { evaluateRules, pendingOutbox, type EvaluationResult } from './evaluate.ts';
 import { failAbandonedEmails, runEnsurePartitions, runRetention, runWorkflowTimeouts } from './maintenance.ts';
 import { loadRules, seedRules } from './rules.ts';
@@ -17,7 +17,7 @@ export { renderAlertEmail, alertLinks, type AlertEmailInput, type RenderedEmail 
 export { seedRules, loadRules, configRules, loadRulesFile, parseMetric, DEFAULT_RULES_FILE, EACH, type AlertRule, type SeedRule } from './rules.ts';
 export { computeValues, type ScopeValue } from './values.ts';
 export { evaluateRules, isDue, type EvaluationResult, type RuleDecision } from './evaluate.ts';
-export { deliverEmail, createMailer, messageIdOf, type Mailer, type DeliveryOutcome } from './email.ts';
+export { deliverEmail, createMailer, messageIdOf, DatabaseUnavailableError, type Mailer, type DeliveryOutcome } from './email.ts';
 export { runEnsurePartitions, runRetention, runWorkflowTimeouts, failAbandonedEmails } from './maintenance.ts';
 export { startBullmqScheduler, startInProcessScheduler, type Scheduler, type JobFunctions } from './scheduler.ts';
 
@@ -39,6 +39,8 @@ export interface StartAlertingOptions {
 
 export interface AlertingEvents {
   evaluated: [EvaluationResult];
+  /** A job failed: `kind` says why (database unavailable, data it refused, anything else). */
+  jobFailed: [{ job: string; kind: JobFailureKind; error: string }];
   email: [{ outboxId: number; outcome: DeliveryOutcome | 'retry' | 'failed' }];
   maintenance: [{ job: string; result: number | string[] }];
 }
@@ -52,6 +54,29 @@ export interface AlertingHandle {
   readonly checks: ReadinessCheck[];
   /** Stops the schedulers (running jobs finish), closes SMTP. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/**
+ * Why a job failed, from the database error classes (storage/src/errors.ts):
+ * - `database_unavailable`: PostgreSQL is down, restarting or refusing connections; the job
+ *   runs again at its next tick (emails: their retry, then the outbox sweep), nothing is lost;
+ * - `database_refused`: the database refused the job's data (SQLSTATE 22/23/54); a person
+ *   should look, the next tick tries again;
+ * - `error`: anything else.
+ */
+export type JobFailureKind = 'database_unavailable' | 'database_refused' | 'error';
+
+export function jobFailureKind(err: unknown): JobFailureKind {
+  if (err instanceof DatabaseUnavailableError) return 'database_unavailable';
+  switch (classifyDbError(err)) {
+    case 'unavailable':
+    case 'retry':
+      return 'database_unavailable';
+    case 'data':
+      return 'database_refused';
+    default:
+      return 'error';
+  }
 }
 
 /**
@@ -79,6 +104,29 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
   const ruleValues = ruleValueGauge(registry);
   ruleThresholdGauge(registry, db, Math.max(5000, Math.round(config.FLOWSCOPE_ALERT_EVAL_INTERVAL_SECONDS * 1000)));
 
+  // One warning when the database goes away (not one per job and tick), one line when it is back.
+  let databaseDown = false;
+  const failed = (job: string, err: unknown): JobFailureKind => {
+    const kind = jobFailureKind(err);
+    const error = describeDbError(err);
+    if (kind === 'database_unavailable') {
+      if (!databaseDown) logger.warn({ job, err: error }, 'database unavailable: alert evaluation, maintenance and email delivery retry until it is back');
+      else logger.debug({ job, err: error }, 'database still unavailable');
+      databaseDown = true;
+    } else if (kind === 'database_refused') {
+      logger.error({ job, err: error }, 'the database refused the data of an alerting job; it runs again at its next tick');
+    } else {
+      logger.error({ job, err: error }, 'alerting job failed');
+    }
+    events.emit('jobFailed', { job, kind, error });
+    return kind;
+  };
+  const succeeded = (job: string) => {
+    if (!databaseDown) return;
+    databaseDown = false;
+    logger.info({ job }, 'database is back: alerting jobs run again');
+  };
+
   const tickMs = Math.round(config.FLOWSCOPE_ALERT_EVAL_INTERVAL_SECONDS * 1000);
   const maintenanceMs = Math.round(config.FLOWSCOPE_MAINTENANCE_INTERVAL_SECONDS * 1000);
   let scheduler: Scheduler | undefined;
@@ -88,10 +136,10 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
     try {
       result = await evaluateRules({ db, config, logger, smtpConfigured: mailer !== null }, clock(), tickMs);
     } catch (err) {
-      metrics.evaluations.inc({ outcome: 'error' });
-      logger.error({ err: (err as Error).message }, 'alert evaluation failed');
+      metrics.evaluations.inc({ outcome: failed('evaluate', err) });
       throw err;
     }
+    succeeded('evaluate');
     metrics.evaluations.inc({ outcome: 'ok' });
     ruleValues.update(result);
     for (const d of result.decisions) metrics.decisions.inc({ action: d.action, reason: d.reason });
@@ -110,12 +158,12 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
   const maintenance = (job: string, fn: () => Promise<number | string[]>) => async () => {
     try {
       const result = await fn();
+      succeeded(job);
       metrics.maintenance.inc({ job, outcome: 'ok' });
       if ((Array.isArray(result) && result.length > 0) || (typeof result === 'number' && result > 0)) logger.info({ job, result }, 'maintenance');
       events.emit('maintenance', { job, result });
     } catch (err) {
-      metrics.maintenance.inc({ job, outcome: 'error' });
-      logger.error({ job, err: (err as Error).message }, 'maintenance job failed');
+      metrics.maintenance.inc({ job, outcome: failed(job, err) });
       throw err;
     }
   };
@@ -146,8 +194,10 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
       metrics.emails.inc({ outcome });
       events.emit('email', { outboxId, outcome });
     } catch (err) {
-      const outcome = attempt.final || (err as Error).name === 'UnrecoverableError' ? 'failed' : 'retry';
-      metrics.emails.inc({ outcome });
+      const kind = jobFailureKind(err);
+      if (kind !== 'error') failed('email', err);
+      const outcome = kind === 'error' && (attempt.final || (err as Error).name === 'UnrecoverableError') ? 'failed' : 'retry';
+      metrics.emails.inc({ outcome: kind === 'database_unavailable' ? 'database_unavailable' : outcome });
       events.emit('email', { outboxId, outcome });
       throw err;
     }

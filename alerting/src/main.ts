@@ -6,7 +6,7 @@
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { createLogger, eventsChannel, loadConfigOrExit, loggingConfigShape, RedisEventBus, registerOpsRoutes, runMain, stopOnSignals } from '@flowscope/common';
-import { openDatabase, storageConfigShape } from '@flowscope/storage';
+import { openDatabaseAtStart, storageConfigShape } from '@flowscope/storage';
 import { alertingConfigShape } from './config.ts';
 import { startAlerting } from './index.ts';
 
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(shape, 'flowscope alerting');
   const logger = createLogger(config, 'flowscope-alerting');
   if (!config.REDIS_URL) logger.warn('REDIS_URL is unset: jobs run on the in-process scheduler (meant for the all-in-one only)');
-  const db = await openDatabase(config);
+  const db = await openDatabaseAtStart(config, (r) => logger.warn(r, 'database unavailable at start-up, retrying'));
   // Alert and time-out events reach every query-api replica's live stream through Redis.
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
   redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis (live events)'));

@@ -71,10 +71,22 @@ export type SeedRule = z.output<typeof seedRuleSchema>;
 
 export const DEFAULT_RULES_FILE = fileURLToPath(new URL('../rules/defaults.json', import.meta.url));
 
-/** The two rules whose thresholds come from the environment, as the replaced system had them. */
+/**
+ * The rules whose thresholds come from the environment, as the replaced system had them: its
+ * backend's DEBUGGING_* (api and database) and its Next.js frontend's NEXT_PUBLIC_* (page load
+ * and the browser's API calls).
+ */
 export function configRules(config: AlertingConfig): SeedRule[] {
   // Evaluated on every tick of the evaluation job (whole seconds: the column is an integer).
   const base = { component: null, recipients: [], enabled: true, eval_interval_seconds: Math.max(1, Math.ceil(config.FLOWSCOPE_ALERT_EVAL_INTERVAL_SECONDS)) };
+  const pairs: Array<[string, number, number]> = [
+    ['DEBUGGING_API_RESPONSE_TIME', config.DEBUGGING_API_RESPONSE_TIME_WARNING, config.DEBUGGING_API_RESPONSE_TIME_CRITICAL],
+    ['DEBUGGING_DB_QUERY_TIME', config.DEBUGGING_DB_QUERY_TIME_WARNING, config.DEBUGGING_DB_QUERY_TIME_CRITICAL],
+    ['NEXT_PUBLIC_PAGE_LOAD_TIME', config.NEXT_PUBLIC_PAGE_LOAD_TIME_WARNING, config.NEXT_PUBLIC_PAGE_LOAD_TIME_CRITICAL],
+    ['NEXT_PUBLIC_API_RESPONSE_TIME', config.NEXT_PUBLIC_API_RESPONSE_TIME_WARNING, config.NEXT_PUBLIC_API_RESPONSE_TIME_CRITICAL],
+  ];
+  const inverted = pairs.filter(([, warning, critical]) => warning > critical).map(([name, w, c]) => `${name}_WARNING (${w}) exceeds ${name}_CRITICAL (${c})`);
+  if (inverted.length > 0) throw new Error(`invalid alert thresholds: ${inverted.join('; ')}`);
   return [
     {
       ...base,
@@ -96,6 +108,28 @@ export function configRules(config: AlertingConfig): SeedRule[] {
       layer: 'database',
       warning_threshold: config.DEBUGGING_DB_QUERY_TIME_WARNING,
       critical_threshold: config.DEBUGGING_DB_QUERY_TIME_CRITICAL,
+      window_seconds: config.FLOWSCOPE_ALERT_WINDOW_SECONDS,
+    },
+    {
+      ...base,
+      name: 'frontend_page_load_p95',
+      description: 'p95 page load time as the browser measures it, per workflow type. Thresholds: NEXT_PUBLIC_PAGE_LOAD_TIME_WARNING/CRITICAL.',
+      metric: `${SNAPSHOT_METRICS.pageLoad}:p95`,
+      workflow_type: EACH,
+      layer: 'frontend',
+      warning_threshold: config.NEXT_PUBLIC_PAGE_LOAD_TIME_WARNING,
+      critical_threshold: config.NEXT_PUBLIC_PAGE_LOAD_TIME_CRITICAL,
+      window_seconds: config.FLOWSCOPE_ALERT_WINDOW_SECONDS,
+    },
+    {
+      ...base,
+      name: 'frontend_browser_api_p95',
+      description: 'p95 duration of API calls (fetch/XHR) as the browser sees them, per workflow type. Thresholds: NEXT_PUBLIC_API_RESPONSE_TIME_WARNING/CRITICAL.',
+      metric: `${SNAPSHOT_METRICS.browserApi}:p95`,
+      workflow_type: EACH,
+      layer: 'frontend',
+      warning_threshold: config.NEXT_PUBLIC_API_RESPONSE_TIME_WARNING,
+      critical_threshold: config.NEXT_PUBLIC_API_RESPONSE_TIME_CRITICAL,
       window_seconds: config.FLOWSCOPE_ALERT_WINDOW_SECONDS,
     },
   ];

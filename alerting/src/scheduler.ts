@@ -161,7 +161,7 @@ export function startInProcessScheduler(jobs: JobFunctions, options: { emailConc
       busy = true;
       void track(
         j.run()
-          .catch((err: unknown) => logger.warn({ job: j.name, err: (err as Error).message }, 'job failed'))
+          .catch((err: unknown) => logger.debug({ job: j.name, err: (err as Error).message }, 'job failed'))
           .finally(() => {
             busy = false;
           }),

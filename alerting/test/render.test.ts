@@ -63,15 +63,35 @@ describe('rules and configuration', () => {
     expect(rules.map((r) => [r.name, r.layer, r.workflow_type, r.warning_threshold, r.critical_threshold])).toEqual([
       ['api_response_time_p95', 'api', '*', 200, 500],
       ['db_query_time_p95', 'database', '*', 70, 140],
+      ['frontend_page_load_p95', 'frontend', '*', 2000, 5000],
+      ['frontend_browser_api_p95', 'frontend', '*', 1000, 3000],
     ]);
   });
 
-  it('the bundled defaults hold error rate per workflow type and the frontend page load and browser API rules', async () => {
+  it('seeds the frontend page load and browser API rules from the old frontend\'s NEXT_PUBLIC_* thresholds', () => {
+    const config = alertingConfig({
+      NEXT_PUBLIC_PAGE_LOAD_TIME_WARNING: '1500',
+      NEXT_PUBLIC_PAGE_LOAD_TIME_CRITICAL: '4000',
+      NEXT_PUBLIC_API_RESPONSE_TIME_WARNING: '0',
+      NEXT_PUBLIC_API_RESPONSE_TIME_CRITICAL: '0',
+    });
+    const byName = Object.fromEntries(configRules(config).map((r) => [r.name, r]));
+    expect(byName.frontend_page_load_p95).toMatchObject({ metric: 'page_load_ms:p95', layer: 'frontend', workflow_type: '*', warning_threshold: 1500, critical_threshold: 4000 });
+    // 0 is the edge: allowed (every call over it); below it the variable is named in the error.
+    expect(byName.frontend_browser_api_p95).toMatchObject({ metric: 'browser_api_ms:p95', layer: 'frontend', warning_threshold: 0, critical_threshold: 0 });
+    expect(() => alertingConfig({ NEXT_PUBLIC_PAGE_LOAD_TIME_WARNING: '-1' })).toThrow(/NEXT_PUBLIC_PAGE_LOAD_TIME_WARNING/);
+    expect(() => alertingConfig({ NEXT_PUBLIC_API_RESPONSE_TIME_CRITICAL: 'fast' })).toThrow(/NEXT_PUBLIC_API_RESPONSE_TIME_CRITICAL/);
+    // A warning above its critical threshold is refused, naming both variables.
+    expect(() => configRules(alertingConfig({ NEXT_PUBLIC_PAGE_LOAD_TIME_WARNING: '5001' }))).toThrow(
+      'invalid alert thresholds: NEXT_PUBLIC_PAGE_LOAD_TIME_WARNING (5001) exceeds NEXT_PUBLIC_PAGE_LOAD_TIME_CRITICAL (5000)',
+    );
+    expect(configRules(alertingConfig({ NEXT_PUBLIC_PAGE_LOAD_TIME_WARNING: '5000' })).find((r) => r.name === 'frontend_page_load_p95')?.warning_threshold).toBe(5000);
+  });
+
+  it('the bundled defaults hold the error rate per workflow type', async () => {
     const rules = await loadRulesFile(DEFAULT_RULES_FILE);
     const byName = Object.fromEntries(rules.map((r) => [r.name, r]));
     expect(byName.workflow_error_rate).toMatchObject({ metric: 'duration_ms:error_pct', workflow_type: '*' });
-    expect(byName.frontend_page_load_p95).toMatchObject({ metric: 'page_load_ms:p95', layer: 'frontend', warning_threshold: 2000, critical_threshold: 5000 });
-    expect(byName.frontend_browser_api_p95).toMatchObject({ metric: 'browser_api_ms:p95', layer: 'frontend', warning_threshold: 1000, critical_threshold: 3000 });
   });
 
   it.each([

@@ -50,7 +50,7 @@ describe('a worker killed mid-job', () => {
       LOG_LEVEL: 'warn',
     };
     let stderr = '';
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
 
     await writeDeltas(db, [delta(Date.now(), { workflowType: 'checkout', layer: 'database' }, Array.from({ length: 20 }, () => 400))]);

@@ -53,7 +53,7 @@ describe('embedded data directory: one owner', () => {
 
   const start = async (waitUp: boolean): Promise<Running> => {
     const { env: e, api } = await env();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'all-in-one/src/main.ts'], { cwd: ROOT, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', 'all-in-one/src/main.ts'], { cwd: ROOT, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -72,7 +72,7 @@ describe('embedded data directory: one owner', () => {
 
   const cli = async (...argv: string[]): Promise<{ code: number | null; out: string; err: string }> => {
     const { env: e } = await env();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'query-api/src/cli.ts', ...argv], { cwd: ROOT, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', 'query-api/src/cli.ts', ...argv], { cwd: ROOT, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

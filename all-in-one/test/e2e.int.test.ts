@@ -50,7 +50,7 @@ describe('all-in-one on embedded storage', () => {
     };
     delete env.DATABASE_URL;
     delete env.REDIS_URL;
-    child = spawn(process.execPath, ['--import', 'tsx', 'all-in-one/src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', 'all-in-one/src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     for (let i = 0; i < 600 && !output.includes('flowscope is up'); i++) {

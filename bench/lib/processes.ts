@@ -42,7 +42,7 @@ export interface CollectorProcess {
  */
 export async function startCollector(env: Record<string, string>): Promise<CollectorProcess> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const args = ['--import', 'tsx'];
+  const args = ['--conditions=flowscope-source', '--import', 'tsx'];
   if (process.env.BENCH_CPU_PROF) args.push('--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF);
   const child = spawn(process.execPath, [...args, join(REPO_ROOT, 'collector/src/main.ts')], {
     cwd: REPO_ROOT,
@@ -96,7 +96,7 @@ export class LoadGenerator {
   private waiting: { resolve(v: unknown): void; reject(e: Error): void } | undefined;
 
   constructor() {
-    this.child = fork(join(REPO_ROOT, 'bench/loadgen.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    this.child = fork(join(REPO_ROOT, 'bench/loadgen.ts'), [], { execArgv: ['--conditions=flowscope-source', '--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.child.on('message', (m: { type: string; message?: string }) => {
       const w = this.waiting;
       this.waiting = undefined;

@@ -20,6 +20,7 @@ import { GroupCommitWriter } from './writer.ts';
 import { ExportPipeline } from './pipeline.ts';
 import { OperationCatalog } from './opstats.ts';
 import { registerOtlpHttp, sendError } from './receiver-http.ts';
+import { IngestAuth } from './ingest-auth.ts';
 import { toFlowscopeError } from './status.ts';
 
 export interface CollectorDeps {
@@ -170,13 +171,20 @@ export function buildCollector(deps: CollectorDeps): Collector {
     ],
   });
   registerCors(app, config.FLOWSCOPE_CORS_ORIGINS);
-  registerOtlpHttp(app, { pipeline, limiter, maxBodyBytes: config.FLOWSCOPE_MAX_BODY_BYTES, metrics });
+  const auth = new IngestAuth({
+    tokens: config.FLOWSCOPE_INGEST_TOKENS,
+    rateLimit: config.FLOWSCOPE_INGEST_RATE_LIMIT,
+    rateWindowSeconds: config.FLOWSCOPE_INGEST_RATE_WINDOW_SECONDS,
+    onRateLimited: (token) => metrics.ingestRateLimited.inc({ token }),
+  });
+  if (auth.enabled) logger.info({ tokens: config.FLOWSCOPE_INGEST_TOKENS.map((t) => t.name) }, 'ingest authentication on: OTLP requests need one of the ingest tokens');
+  registerOtlpHttp(app, { pipeline, limiter, maxBodyBytes: config.FLOWSCOPE_MAX_BODY_BYTES, metrics, auth });
 
   let closing: Promise<void> | undefined;
   let grpc: Promise<GrpcReceiver> | undefined;
   const listenGrpc = ({ host, port }: { host: string; port: number }) => {
     if (closing) return Promise.reject(errors.shuttingDown());
-    grpc ??= startGrpcReceiver({ pipeline, limiter, metrics, logger, host, port, maxMessageBytes: config.FLOWSCOPE_MAX_BODY_BYTES });
+    grpc ??= startGrpcReceiver({ pipeline, limiter, metrics, logger, host, port, maxMessageBytes: config.FLOWSCOPE_MAX_BODY_BYTES, auth });
     return grpc.then((r) => r.port);
   };
   const close = () => {

@@ -3,6 +3,7 @@ import { z as zod } from 'zod';
 import { envBool, envInt, envList, envNumber, envString, redisConfigShape, thresholdConfigShape } from '@flowscope/common';
 import { DEFAULT_REDACT_KEYS } from './redact.ts';
 import { DEFAULT_VALUE_LIMITS, MAX_INDEXED_CHARS } from './validate.ts';
+import { envIngestTokens, MIN_INGEST_TOKEN_CHARS } from './ingest-auth.ts';
 
 const MiB = 1024 * 1024;
 
@@ -73,6 +74,9 @@ export const collectorConfigShape = {
   FLOWSCOPE_MAX_HEAP_MB: envInt(0, 0, 1_000_000).describe('Refuse new requests (503, retryable) while the process heap is above this many MiB; 0 = 80 % of V8\'s heap limit. Decoded spans take several times their wire size, so this guards what FLOWSCOPE_MAX_INFLIGHT_BYTES cannot see.'),
   FLOWSCOPE_MAX_ID_CHARS: envInt(DEFAULT_VALUE_LIMITS.maxIdChars, 16, MAX_INDEXED_CHARS).describe(`Longest workflow.id / workflow.type / correlation id / user.id (span or resource attribute) accepted; a span with a longer one is refused (partial success naming the attribute and the span). At most ${MAX_INDEXED_CHARS}: these values are indexed, and PostgreSQL refuses index rows over 2704 bytes.`),
   FLOWSCOPE_MAX_NAME_CHARS: envInt(DEFAULT_VALUE_LIMITS.maxNameChars, 16, MAX_INDEXED_CHARS).describe(`Longest service.name, span name, scope name, exception.type or error.type stored; longer ones are cut to this length, ending in "…". At most ${MAX_INDEXED_CHARS} (indexed values).`),
+  FLOWSCOPE_INGEST_TOKENS: envIngestTokens().describe(`Optional ingest authentication: comma-separated \`name:token\` (or bare \`token\`, at least ${MIN_INGEST_TOKEN_CHARS} characters). When set, OTLP requests without \`Authorization: Bearer <one of them>\` are refused (HTTP 401, gRPC UNAUTHENTICATED) before their body is read. Exporters send it with OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20<token>". Logs and metrics show the name, never the token.`),
+  FLOWSCOPE_INGEST_RATE_LIMIT: envInt(1000, 0, 10_000_000).describe('With FLOWSCOPE_INGEST_TOKENS: OTLP requests each token may send per FLOWSCOPE_INGEST_RATE_WINDOW_SECONDS, per collector process; past it 429 / RESOURCE_EXHAUSTED with Retry-After (exporters retry). 0 = no limit.'),
+  FLOWSCOPE_INGEST_RATE_WINDOW_SECONDS: envInt(1, 1, 86_400).describe('The window of FLOWSCOPE_INGEST_RATE_LIMIT, in seconds.'),
   FLOWSCOPE_WRITER_MAX_BATCH_SPANS: envInt(10_000, 1, 1_000_000).describe('Most spans in one group-commit transaction.'),
   FLOWSCOPE_WRITER_MAX_QUEUE_SPANS: envInt(100_000, 1, 10_000_000).describe('Most spans waiting for the writer; past it requests get 429.'),
   FLOWSCOPE_WRITER_LINGER_MS: envInt(0, 0, 10_000).describe('How long a flush waits for more requests to join (0 = flush when idle).'),

@@ -90,6 +90,12 @@ export function createCollectorMetrics(registry = new Registry()) {
       help: 'Approximate bytes of spans held awaiting a sampling decision',
       registers: [registry],
     }),
+    ingestRateLimited: new Counter({
+      name: 'flowscope_ingest_rate_limited_total',
+      help: 'OTLP requests refused by the per-token ingest rate limit (FLOWSCOPE_INGEST_RATE_LIMIT), by token name',
+      labelNames: ['token'] as const,
+      registers: [registry],
+    }),
     storageUp: new Gauge({
       name: 'flowscope_storage_up',
       help: '1 when the last write or probe reached storage, 0 while it is unavailable',

@@ -1,18 +1,30 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
-import { ERROR_CATALOG, FlowscopeError } from '@flowscope/common';
-import type { SpanObservation, WriteResult } from '@flowscope/storage';
+import type { WriteResult } from '@flowscope/storage';
 import { decodeExport, type OtlpEncoding } from './decode.ts';
 import type { DecodedExport } from './model.ts';
-import { DEFAULT_VALUE_LIMITS, validateExport, type ValueLimits } from './validate.ts';
+import { DEFAULT_VALUE_LIMITS, type ValueLimits } from './validate.ts';
 import type { Redactor } from './redact.ts';
-import { mapExport, tracesWithoutWorkflowId, type TraceWorkflowCache } from './map.ts';
+import type { TraceWorkflowCache } from './map.ts';
 import type { GroupCommitWriter } from './writer.ts';
 import type { CollectorMetrics } from './metrics.ts';
-import { deriveSnapshotDeltas, type SpanPrometheusMetrics } from './spanmetrics.ts';
+import type { SpanPrometheusMetrics } from './spanmetrics.ts';
 import type { TailSampler } from './sampler.ts';
-import { deriveOperationDeltas, type OperationCatalog } from './opstats.ts';
+import type { OperationCatalog } from './opstats.ts';
+import { Chain } from './stage.ts';
+import {
+  deriveStage,
+  gateStage,
+  mapStage,
+  observeStage,
+  redactStage,
+  sampleStage,
+  validateStage,
+  writeStage,
+  type DecodedBatch,
+  type ExportBatch,
+  type WrittenBatch,
+} from './stages.ts';
 
 export interface ExportOutcome {
   received: number;
@@ -58,92 +70,53 @@ function firstTraceIds(req: DecodedExport, max: number): string[] {
 }
 
 /**
- * receive → decode → validate → redact → derive metrics → sample → batch write → acknowledge.
- * Each stage is a function of its input; this chains them and counts what passed. The caller
- * (HTTP or gRPC receiver) acknowledges when the returned promise resolves, which is after
- * commit. Throws FlowscopeErrors for the receiver to map to status codes.
+ * receive → decode → validate → redact → map → derive metrics → sample → batch write →
+ * acknowledge. `process` decodes (the receiving end, as in an OpenTelemetry receiver); the
+ * stages (stages.ts) run as one chain (stage.ts), which counts what entered, what was refused
+ * and why, and what was acknowledged. The caller (HTTP or
+ * gRPC receiver) acknowledges when the returned promise resolves, which is after commit.
+ * Throws FlowscopeErrors for the receiver to map to status codes.
  */
-/** The refusal reason of a failed write: the catalog's, or storage_error for anything unexpected. */
-const refusalReason = (err: unknown) => (err instanceof FlowscopeError ? err.reason : ERROR_CATALOG.FS_STORAGE_ERROR.reason);
-
 export class ExportPipeline {
-  constructor(private readonly deps: PipelineDeps) {}
+  private readonly chain: Chain<ExportBatch, DecodedBatch, WrittenBatch>;
+
+  constructor(private readonly deps: PipelineDeps) {
+    const { metrics, performanceMonitoring } = deps;
+    this.chain = Chain.start<ExportBatch, DecodedBatch>(metrics)
+      .then(validateStage(deps.limits ?? DEFAULT_VALUE_LIMITS))
+      .then(redactStage(deps.redactor, metrics.redacted))
+      .then(mapStage(deps.traceCache))
+      .then(gateStage(deps.enabled))
+      .then(deriveStage({ performanceMonitoring, operations: deps.operations }))
+      .then(sampleStage({ sampler: deps.sampler, metrics, shareKeep: deps.shareKeep }))
+      .then(writeStage({ writer: deps.writer, errorLogging: deps.errorLogging }))
+      .then(observeStage(deps.spanMetrics, performanceMonitoring));
+  }
 
   async process(body: Buffer, encoding: OtlpEncoding, log: FastifyBaseLogger = this.deps.logger): Promise<ExportOutcome> {
-    const { metrics, sampler } = this.deps;
-    const decoded = decodeExport(body, encoding);
-    metrics.received.inc(decoded.spanCount);
-    // Every later line about this request carries (the first few of) its trace ids.
-    log = log.child({ traceIds: firstTraceIds(decoded, 10) });
-    const { valid, rejected, message, truncated } = validateExport(decoded, this.deps.limits ?? DEFAULT_VALUE_LIMITS);
-    if (truncated > 0) log.info({ truncated, maxNameChars: (this.deps.limits ?? DEFAULT_VALUE_LIMITS).maxNameChars }, 'cut over-long names to the limit');
-    if (rejected > 0) {
-      metrics.refused.inc({ reason: ERROR_CATALOG.FS_BAD_REQUEST.reason }, rejected);
-      log.warn({ rejected, problems: message }, 'rejected invalid spans');
-    }
-    metrics.redacted.inc(this.deps.redactor.export(valid));
-    // Only with replicas sharing Redis: ask them about traces this request cannot place.
-    if (this.deps.traceCache?.shares) await this.deps.traceCache.prefetch(tracesWithoutWorkflowId(valid));
-    const mapped = mapExport(valid, this.deps.traceCache);
-    this.deps.traceCache?.share();
-    const outcome: ExportOutcome = {
-      received: decoded.spanCount,
-      rejected,
-      rejectionMessage: message,
-      accepted: mapped.spans.length,
-      kept: 0,
-      held: 0,
-      write: { inserted: 0, duplicates: 0 },
-      traceIds: mapped.traceIds,
+    const request = decodeExport(body, encoding);
+    const result = await this.chain.run({
+      request,
+      spanCount: request.spanCount,
+      received: request.spanCount,
+      // Every later line about this request carries (the first few of) its trace ids.
+      log: log.child({ traceIds: firstTraceIds(request, 10) }),
+      body,
+      rejected: 0,
+      rejectionMessage: '',
+      traceIds: [],
+    });
+    const outcome = 'drop' in result ? result.at : result.batch;
+    const common = {
+      received: outcome.received,
+      rejected: outcome.rejected,
+      rejectionMessage: outcome.rejectionMessage,
+      accepted: outcome.spanCount,
+      traceIds: [...outcome.traceIds],
     };
-    if (!this.deps.enabled || mapped.spans.length === 0) {
-      metrics.accepted.inc(mapped.spans.length);
-      return outcome;
-    }
-
-    // Derive metrics from every span, then sample.
-    const deltas = this.deps.performanceMonitoring ? deriveSnapshotDeltas(mapped.spans) : [];
-    const opDeltas = this.deps.performanceMonitoring && this.deps.operations ? deriveOperationDeltas(mapped.spans, this.deps.operations) : [];
-    const sampled = sampler.sample(mapped.spans, mapped.errors);
-    const kept = new Set(sampled.keep.spans);
-    const observations: SpanObservation[] = mapped.spans.map((s) => ({
-      workflowId: s.workflowId,
-      workflowType: s.workflowType,
-      userId: s.userId,
-      traceId: s.traceId,
-      startUnixNano: s.startUnixNano,
-      endUnixNano: s.endUnixNano,
-      isError: s.isError,
-      isRoot: s.parentSpanId === null,
-      kept: kept.has(s),
-    }));
-    for (const [reason, n] of sampled.reasons) metrics.sampled.inc({ reason }, n);
-    metrics.rescued.inc(sampled.rescued);
-    metrics.heldSpans.set(sampler.heldSpanCount);
-    metrics.heldBytes.set(sampler.heldByteCount);
-    if (sampled.interesting.length > 0) this.deps.shareKeep?.(sampled.interesting);
-
-    try {
-      outcome.write = await this.deps.writer.submit({
-        spans: sampled.keep.spans,
-        errors: this.deps.errorLogging ? sampled.keep.errors : [],
-        observations,
-        deltas,
-        opDeltas,
-        receipt: createHash('sha256').update(body).digest('base64url'),
-      });
-    } catch (err) {
-      metrics.refused.inc({ reason: refusalReason(err) }, mapped.spans.length);
-      throw err;
-    }
-    // Counted once: a retried request was counted when it was first committed.
-    if (!outcome.write.duplicateRequest && this.deps.performanceMonitoring) {
-      this.deps.spanMetrics.observe(mapped.spans, mapped.errors);
-    }
-    metrics.accepted.inc(mapped.spans.length);
-    outcome.kept = sampled.keep.spans.length - sampled.rescued;
-    outcome.held = sampled.held;
-    return outcome;
+    if ('drop' in result) return { ...common, kept: 0, held: 0, write: { inserted: 0, duplicates: 0 } };
+    const { sampled, write } = result.batch;
+    return { ...common, kept: sampled.keep.spans.length - sampled.rescued, held: sampled.held, write };
   }
 
   /** Writes spans held here for traces another replica decided to keep. */

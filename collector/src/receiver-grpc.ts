@@ -18,6 +18,10 @@ import type { ExportPipeline } from './pipeline.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import { encodeExportResponse, ExportTraceServiceResponse } from './otlp.ts';
 import { grpcCodeFor, toFlowscopeError } from './status.ts';
+import type { IngestAuth } from './ingest-auth.ts';
+
+/** Metadata key the auth interceptor passes the token's name on with (any sent by a client is replaced). */
+const INGEST_TOKEN_NAME_KEY = 'x-flowscope-ingest-token-name';
 
 /** What TraceService/Export answers: empty, or how many spans were rejected and why. */
 export interface ExportResponse {
@@ -127,8 +131,42 @@ function countStatuses(metrics: CollectorMetrics): ServerInterceptor {
   };
 }
 
+/**
+ * Ingest authentication on gRPC: the call's `authorization` metadata is checked when it
+ * arrives, before the message is read or the handler runs; a refusal is UNAUTHENTICATED, or
+ * RESOURCE_EXHAUSTED with RetryInfo past the token's rate limit. The token leaves the metadata
+ * here; the handler sees only its name.
+ */
+function authenticateCalls(auth: IngestAuth, logger: Logger): ServerInterceptor {
+  return (_method, call) =>
+    new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, mdNext) => {
+            const value = metadata.get('authorization')[0];
+            metadata.remove('authorization');
+            metadata.remove(INGEST_TOKEN_NAME_KEY);
+            auth.check(typeof value === 'string' ? value : undefined).then(
+              (name) => {
+                if (name !== undefined) metadata.set(INGEST_TOKEN_NAME_KEY, name);
+                mdNext(metadata);
+              },
+              (err: unknown) => {
+                const e = toFlowscopeError(err);
+                logger.info({ status: e.statusCode, code: e.code, reason: e.message }, 'export refused');
+                const { code, details, metadata: trailers } = toGrpcError(e);
+                call.sendStatus({ code: code ?? GrpcStatus.UNAUTHENTICATED, details: details ?? e.message, metadata: trailers ?? new Metadata() });
+              },
+            );
+          },
+        }),
+    });
+}
+
 export interface GrpcReceiverOptions {
   pipeline: ExportPipeline;
+  /** Ingest tokens; none (or disabled) lets every call through. */
+  auth?: IngestAuth;
   limiter: InflightBytes;
   metrics: CollectorMetrics;
   logger: Logger;
@@ -159,7 +197,8 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<G
   const logger = options.logger.child({ transport: 'grpc' });
   const server = new Server({
     'grpc.max_receive_message_length': maxMessageBytes,
-    interceptors: [countStatuses(metrics)],
+    // The first wraps the call innermost: statuses sent by the auth interceptor are counted too.
+    interceptors: [countStatuses(metrics), ...(options.auth?.enabled ? [authenticateCalls(options.auth, logger)] : [])],
   });
 
   const exportOne = async (call: ServerUnaryCall<Buffer, ExportResponse>, log: Logger): Promise<ExportResponse> => {
@@ -187,10 +226,12 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<G
   server.addService(traceServiceDefinition, {
     Export: (call: ServerUnaryCall<Buffer, ExportResponse>, callback: (err: ServerErrorResponse | null, res?: ExportResponse) => void) => {
       const correlationId = call.metadata.get('x-correlation-id')[0];
-      const log =
+      const tokenName = options.auth?.enabled ? call.metadata.get(INGEST_TOKEN_NAME_KEY)[0] : undefined;
+      let log =
         typeof correlationId === 'string' && correlationId.length > 0
           ? logger.child({ correlationId: correlationId.slice(0, 128) })
           : logger;
+      if (typeof tokenName === 'string') log = log.child({ ingestToken: tokenName });
       exportOne(call, log).then(
         (res) => callback(null, res),
         (err: unknown) => {

@@ -8,6 +8,7 @@ import type { ExportPipeline } from './pipeline.ts';
 import type { OtlpEncoding } from './decode.ts';
 import { encodeExportResponse, encodeStatus } from './otlp.ts';
 import type { CollectorMetrics } from './metrics.ts';
+import type { IngestAuth } from './ingest-auth.ts';
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -19,6 +20,8 @@ declare module 'fastify' {
     inflightLease?: InflightLease;
     /** Set once the response has closed (sent, or the connection went away). */
     responseClosed?: boolean;
+    /** The name of the ingest token this request authenticated with (never the token). */
+    ingestToken?: string;
   }
 }
 
@@ -133,7 +136,7 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: Flowsco
 
 export function registerOtlpHttp(
   app: FastifyInstance,
-  deps: { pipeline: ExportPipeline; limiter: InflightBytes; maxBodyBytes: number; metrics: CollectorMetrics },
+  deps: { pipeline: ExportPipeline; limiter: InflightBytes; maxBodyBytes: number; metrics: CollectorMetrics; auth?: IngestAuth },
 ): void {
   app.removeAllContentTypeParsers();
   // The body's bytes are held until the response has closed (sent, or the client went away);
@@ -173,7 +176,19 @@ export function registerOtlpHttp(
     handler: async (_req, reply) => reply.code(405).header('allow', 'POST').send({ code: 12, message: 'use POST to export traces' }),
   });
 
-  app.post('/v1/traces', async (req, reply) => {
+  // Ingest authentication and the per-token rate limit run before the body is read, so a
+  // refused request never takes in-flight memory.
+  const authenticate = async (req: FastifyRequest): Promise<void> => {
+    if (!deps.auth?.enabled) return;
+    req.otlpEncoding = encodingOf(req); // the refusal is written in the request's encoding
+    const name = await deps.auth.check(req.headers.authorization);
+    if (name !== undefined) {
+      req.ingestToken = name;
+      req.log = req.log.child({ ingestToken: name });
+    }
+  };
+
+  app.post('/v1/traces', { onRequest: authenticate }, async (req, reply) => {
     const encoding = req.otlpEncoding ?? encodingOf(req);
     if (encoding === undefined) throw errors.unsupportedMediaType(String(req.headers['content-type'] ?? ''));
     req.otlpEncoding = encoding;

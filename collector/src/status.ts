@@ -13,6 +13,10 @@ export function grpcCodeFor(status: number): number {
     case 413:
     case 415:
       return 3; // INVALID_ARGUMENT
+    case 401:
+      return 16; // UNAUTHENTICATED
+    case 403:
+      return 7; // PERMISSION_DENIED
     case 429:
       return 8; // RESOURCE_EXHAUSTED
     case 503:

@@ -17,7 +17,7 @@ import {
   type SpanRecord,
   type WriteResult,
 } from '@flowscope/storage';
-import { mergeDeltas } from './spanmetrics.ts';
+import { mergeDeltas } from './deltas.ts';
 import { mergeOperationDeltas } from './opstats.ts';
 import type { CollectorMetrics } from './metrics.ts';
 

@@ -95,7 +95,7 @@ describe('durability: an acknowledged batch survives kill -9', () => {
 describe('start-up configuration', () => {
   it('a bad value stops the process with status 2 and a message naming every bad variable', async () => {
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'collector/src/main.ts'], {
+    const r = spawnSync(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', 'collector/src/main.ts'], {
       cwd: new URL('../../', import.meta.url),
       env: { ...process.env, FLOWSCOPE_COLLECTOR_PORT: 'eighty', DEBUGGING_TRACE_SAMPLING_RATE: '1.5', DEBUGGING_ENABLED: 'yes' },
       encoding: 'utf8',

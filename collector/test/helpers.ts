@@ -148,7 +148,7 @@ export async function freePort(): Promise<number> {
 
 /** Starts `tsx collector/src/main.ts` and resolves once it logs that it listens. */
 export function startProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'collector/src/main.ts'], {
+  const child = spawn(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', 'collector/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,31 +3,9 @@ import { decodeExport } from '../src/decode.ts';
 import { validateExport, spanProblem } from '../src/validate.ts';
 import { Redactor, REDACTED } from '../src/redact.ts';
 import { inferLayer, mapExport } from '../src/map.ts';
-import type { DecodedExport, DecodedSpan } from '../src/model.ts';
+import type { DecodedSpan } from '../src/model.ts';
 import { otlpJson, otlpProto, spanId } from './helpers.ts';
-
-const T = 'ab'.repeat(16);
-
-const decodedSpan = (over: Partial<DecodedSpan> = {}): DecodedSpan => ({
-  traceId: T,
-  spanId: spanId(1),
-  parentSpanId: '',
-  name: 'op',
-  kind: 1,
-  startUnixNano: 1_000_000_000n,
-  endUnixNano: 2_000_000_000n,
-  attributes: {},
-  events: [],
-  links: [],
-  statusCode: 0,
-  statusMessage: '',
-  ...over,
-});
-
-const request = (spans: DecodedSpan[], resource: Record<string, unknown> = { 'service.name': 'svc' }): DecodedExport => ({
-  resourceSpans: [{ resource, scopeSpans: [{ scopeName: 's', spans }] }],
-  spanCount: spans.length,
-});
+import { decodedSpan, request, T } from './chain-helpers.ts';
 
 describe('decode', () => {
   it('protobuf and JSON of the same request decode to the same spans', () => {

@@ -4,7 +4,7 @@ import { grpcCodeFor, toFlowscopeError } from '../src/status.ts';
 
 describe('receiver status mapping (shared by OTLP/HTTP and OTLP/gRPC)', () => {
   it.each([
-    [400, 3], [413, 3], [415, 3], [429, 8], [503, 14], [500, 13], [404, 13],
+    [400, 3], [413, 3], [415, 3], [401, 16], [403, 7], [429, 8], [503, 14], [500, 13], [404, 13],
   ])('HTTP %i → google.rpc.Code %i', (status, code) => {
     expect(grpcCodeFor(status)).toBe(code);
   });

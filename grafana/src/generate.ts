@@ -1,5 +1,5 @@
 /**
- * Writes the dashboards into grafana/dashboards/ (run: npx tsx grafana/src/generate.ts).
+ * Writes the dashboards into grafana/dashboards/ (run: npx pnpm@10.34.8 dashboards).
  * Files of dashboards no longer generated are removed, so the folder is exactly the output.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -39,7 +39,7 @@ const all = Object.entries(generated);
 const panelsOf = (d: Dashboard): Panel[] => d.panels.filter((p) => p.type !== 'row');
 
 describe('generated dashboards', () => {
-  it('the committed JSON is exactly what grafana/src generates (run: npx tsx grafana/src/generate.ts)', () => {
+  it('the committed JSON is exactly what grafana/src generates (run: npx pnpm@10.34.8 dashboards)', () => {
     const expected = renderDashboards();
     const committed = readdirSync(DASHBOARDS_DIR).filter((f) => f.endsWith('.json')).sort();
     expect(committed).toEqual(Object.keys(expected).sort());

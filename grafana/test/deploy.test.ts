@@ -1,10 +1,14 @@
 /**
  * deploy/ holds no code, and Docker does not run on the test machine, so its files are parsed
- * and held to the contract: ports and probes of ARCHITECTURE.md, configuration names, the
- * compose mounts of grafana/ and prometheus/, and a Dockerfile that can install the workspace
- * with --frozen-lockfile.
+ * and held to the contract: ports and probes of docs/architecture.md, configuration names, the
+ * compose mounts of grafana/ and prometheus/, and a Dockerfile that installs the workspace with
+ * --frozen-lockfile, compiles it and runs the compiled JavaScript (all-in-one/test/build.int.test.ts
+ * runs that build for real).
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -13,7 +17,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const DEPLOY = join(ROOT, 'deploy');
 const read = (path: string): string => readFileSync(path, 'utf8');
 
-/** ARCHITECTURE.md: processes, their ports and entry points. */
+/** docs/architecture.md: processes, their ports and entry points. */
 const PROCESSES = {
   collector: { port: 4318, extraPorts: [4317], main: 'collector/src/main.ts' },
   'query-api': { port: 8000, extraPorts: [], main: 'query-api/src/main.ts' },
@@ -22,7 +26,7 @@ const PROCESSES = {
 type ProcessName = keyof typeof PROCESSES;
 const NAMES = Object.keys(PROCESSES) as ProcessName[];
 
-/** ARCHITECTURE.md: configuration names kept from the replaced system; new ones use FLOWSCOPE_. */
+/** docs/architecture.md: configuration names kept from the replaced system; new ones use FLOWSCOPE_. */
 const LEGACY_NAMES = new Set([
   'DATABASE_URL', 'REDIS_URL', 'DEBUGGING_ENABLED', 'DEBUGGING_TRACE_SAMPLING_RATE', 'DEBUGGING_MAX_TRACE_DURATION',
   'DEBUGGING_PERFORMANCE_MONITORING', 'DEBUGGING_ERROR_LOGGING', 'DEBUGGING_API_RESPONSE_TIME_WARNING',
@@ -59,32 +63,106 @@ describe('deploy/Dockerfile', () => {
       stages.get(current)?.push(line);
     }
   }
-
-  it('builds on Node 20 and installs with the pinned pnpm and --frozen-lockfile', () => {
-    expect(dockerfile).toMatch(/^FROM node:20[-\w.]* AS base$/m);
-    expect(dockerfile).toContain('npx --yes pnpm@10.34.8 install --frozen-lockfile');
-  });
-
-  it('copies the manifest of every workspace package before installing', () => {
-    const workspace = parse(read(join(ROOT, 'pnpm-workspace.yaml'))) as { packages: string[] };
-    const copied = [...dockerfile.matchAll(/^COPY (\S+)\/package\.json \1\/$/gm)].map((m) => m[1]);
-    expect(copied.sort()).toEqual([...workspace.packages].sort());
-    const install = dockerfile.indexOf('install --frozen-lockfile');
-    expect(dockerfile.indexOf('COPY package.json pnpm-lock.yaml pnpm-workspace.yaml')).toBeLessThan(install);
-    expect(dockerfile.indexOf('COPY . .')).toBeGreaterThan(install);
-  });
-
-  it.each([...NAMES, 'all-in-one'] as const)('has a %s target that runs its main.ts with tsx as a non-root user', (name) => {
+  const stage = (name: string): string[] => {
     const lines = stages.get(name);
-    expect(lines, `stage ${name}`).toBeDefined();
-    expect(dockerfile).toMatch(new RegExp(`^FROM base AS ${name}$`, 'm'));
-    expect(lines).toContain(`CMD ["./node_modules/.bin/tsx", "${name}/src/main.ts"]`);
-    expect(stages.get('base')).toContain('USER node');
+    if (!lines) throw new Error(`no stage ${name}`);
+    return lines;
+  };
+  const workspace = parse(read(join(ROOT, 'pnpm-workspace.yaml'))) as { packages: string[] };
+
+  it('builds on Node 20 and installs with the pinned pnpm and --frozen-lockfile, production dependencies only in the image', () => {
+    expect(dockerfile).toMatch(/^FROM node:20[-\w.]* AS build$/m);
+    expect(dockerfile).toMatch(/^FROM node:20[-\w.]* AS base$/m);
+    expect(stage('build')).toContain('RUN npx --yes pnpm@10.34.8 install --frozen-lockfile');
+    expect(stage('build')).toContain('RUN npx --yes pnpm@10.34.8 build');
+    expect(stage('base').find((l) => l.includes('install'))).toMatch(/pnpm@10\.34\.8 install --frozen-lockfile --prod --filter '@flowscope\/all-in-one\.\.\.'/);
   });
 
-  it('keeps node_modules and local data out of the build context', () => {
+  it.each(['build', 'base'])('%s: copies the lockfile, patches and every workspace manifest before installing', (name) => {
+    const lines = stage(name);
+    const copied = lines.map((l) => /^COPY (\S+)\/package\.json \1\/$/.exec(l)?.[1]).filter(Boolean);
+    expect(copied.sort()).toEqual([...workspace.packages].sort());
+    const install = lines.findIndex((l) => l.includes('install --frozen-lockfile'));
+    expect(lines.indexOf('COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./')).toBeLessThan(install);
+    expect(lines.indexOf('COPY patches/ patches/')).toBeLessThan(install);
+    const pkg = JSON.parse(read(join(ROOT, 'package.json'))) as { pnpm?: { patchedDependencies?: Record<string, string> } };
+    for (const patch of Object.values(pkg.pnpm?.patchedDependencies ?? {})) expect(existsSync(join(ROOT, patch)), patch).toBe(true);
+  });
+
+  it('the production stage copies the compiled packages and the files they read at run time, never the sources', () => {
+    const lines = stage('base');
+    expect(lines).not.toContain('COPY . .');
+    const fromBuild = lines.map((l) => /^COPY --from=build \/app\/(\S+) (\S+)$/.exec(l)).filter((m) => m !== null);
+    for (const m of fromBuild) expect(m[2], m[0]).toBe(m[1]);
+    const copied = fromBuild.map((m) => m[1]!);
+    const server = ['common', 'storage', 'collector', 'query-api', 'alerting', 'all-in-one'];
+    expect(copied).toEqual(expect.arrayContaining([...server.map((p) => `${p}/dist`), 'ui/dist', 'ui/lib']));
+    // what the compiled code reads beside dist/: storage's migrations, alerting's default rules
+    expect(read(join(ROOT, 'storage/src/migrate.ts'))).toContain("new URL('../migrations/', import.meta.url)");
+    expect(read(join(ROOT, 'alerting/src/rules.ts'))).toContain("new URL('../rules/defaults.json', import.meta.url)");
+    expect(copied).toEqual(expect.arrayContaining(['storage/migrations', 'alerting/rules']));
+    for (const path of copied.filter((p) => !p.endsWith('dist') && !p.endsWith('lib'))) expect(existsSync(join(ROOT, path)), path).toBe(true);
+    expect(copied.filter((p) => p.includes('src'))).toEqual([]);
+  });
+
+  it.each([...NAMES, 'all-in-one'] as const)('%s: runs its compiled main.js with node (no tsx), as the non-root node user, with a HEALTHCHECK', (name) => {
+    const lines = stage(name);
+    expect(dockerfile).toMatch(new RegExp(`^FROM base AS ${name}$`, 'm'));
+    expect(lines).toContain(`CMD ["node", "${name}/dist/main.js"]`);
+    expect(existsSync(join(ROOT, name, 'src/main.ts'))).toBe(true);
+    expect(stage('base').at(-1)).toBe('USER node');
+    expect(lines.some((l) => l.startsWith('USER'))).toBe(false);
+    const health = lines.find((l) => l.startsWith('HEALTHCHECK'));
+    expect(health).toBeDefined();
+    const port = name === 'all-in-one' ? 8000 : PROCESSES[name].port;
+    const variable = { collector: 'FLOWSCOPE_COLLECTOR_PORT', 'query-api': 'FLOWSCOPE_QUERY_PORT', alerting: 'FLOWSCOPE_ALERTING_METRICS_PORT', 'all-in-one': 'FLOWSCOPE_QUERY_PORT' }[name];
+    expect(health).toMatch(new RegExp(`CMD \\["node", "deploy/healthcheck\\.mjs", "${variable}", "${port}"\\]$`));
+    expect(health).toMatch(/--timeout=\d+s/);
+    expect(stage('base')).toContain('COPY deploy/healthcheck.mjs deploy/healthcheck.mjs');
+  });
+
+  it('no production stage mentions tsx or TypeScript sources', () => {
+    for (const [name, lines] of stages) if (name !== 'build') for (const l of lines) expect(l, `${name}: ${l}`).not.toMatch(/tsx|src\/|\.ts\b/);
+  });
+
+  it('keeps node_modules, builds and local data out of the build context', () => {
     const ignore = read(join(DEPLOY, 'Dockerfile.dockerignore')).split('\n');
-    expect(ignore).toEqual(expect.arrayContaining(['**/node_modules', '**/.data', '.git']));
+    expect(ignore).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', 'ui/lib', '**/.data', '.git']));
+  });
+});
+
+describe('deploy/healthcheck.mjs (the images\' HEALTHCHECK)', () => {
+  const check = (env: Record<string, string>, args: string[]) =>
+    new Promise<number | null>((done) => {
+      const child = spawn(process.execPath, [join(DEPLOY, 'healthcheck.mjs'), ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+      child.on('exit', (code) => done(code));
+    });
+  const serve = (status: number) =>
+    new Promise<Server>((ready) => {
+      const server = createHttpServer((req, res) => {
+        res.statusCode = req.url === '/health' ? status : 404;
+        res.end();
+      });
+      server.listen(0, '127.0.0.1', () => ready(server));
+    });
+  const portOf = (s: Server) => String((s.address() as AddressInfo).port);
+
+  it('exits 0 when /health answers 200 on the port named by the variable, 1 on another status or nothing listening, 2 on bad arguments', async () => {
+    const healthy = await serve(200);
+    const unhealthy = await serve(503);
+    try {
+      expect(await check({ FLOWSCOPE_QUERY_PORT: portOf(healthy) }, ['FLOWSCOPE_QUERY_PORT', '1'])).toBe(0);
+      expect(await check({}, ['FLOWSCOPE_QUERY_PORT', portOf(healthy)])).toBe(0);
+      expect(await check({ FLOWSCOPE_QUERY_PORT: portOf(unhealthy) }, ['FLOWSCOPE_QUERY_PORT', portOf(healthy)])).toBe(1);
+      const closed = portOf(healthy);
+      await new Promise((r) => healthy.close(r));
+      expect(await check({}, ['FLOWSCOPE_QUERY_PORT', closed])).toBe(1);
+      expect(await check({}, ['FLOWSCOPE_QUERY_PORT'])).toBe(2);
+      expect(await check({ FLOWSCOPE_QUERY_PORT: 'abc' }, ['FLOWSCOPE_QUERY_PORT', '8000'])).toBe(2);
+    } finally {
+      healthy.close();
+      unhealthy.close();
+    }
   });
 });
 
@@ -92,7 +170,7 @@ describe('deploy/docker-compose.yml', () => {
   const services = compose.services;
 
   it('runs the whole stack', () => {
-    expect(Object.keys(services).sort()).toEqual(['alerting', 'collector', 'grafana', 'postgres', 'prometheus', 'query-api', 'redis']);
+    expect(Object.keys(services).sort()).toEqual(['alerting', 'collector', 'grafana', 'mailpit', 'nginx', 'postgres', 'prometheus', 'query-api', 'redis']);
   });
 
   it.each(NAMES)('%s: built from deploy/Dockerfile, on PostgreSQL and Redis, healthy on GET /health of its port', (name) => {
@@ -101,7 +179,11 @@ describe('deploy/docker-compose.yml', () => {
     expect(service.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile', target: name });
     expect(service.environment?.DATABASE_URL).toMatch(/^postgres:\/\/flowscope:.*@postgres:5432\/flowscope$/);
     expect(service.environment?.REDIS_URL).toBe('redis://redis:6379');
-    expect(service.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    expect(service.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+      ...(name === 'alerting' ? { mailpit: { condition: 'service_started' } } : {}),
+    });
     expect(service.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/health`);
     for (const key of Object.keys(service.environment ?? {})) expect(isFlowscopeName(key), key).toBe(true);
   });
@@ -232,9 +314,11 @@ describe('deploy/k8s', () => {
     const container = find('Deployment', name)!.spec!.template!.spec.containers[0]!;
     expect(container.envFrom).toEqual([{ configMapRef: { name: 'flowscope-config' } }]);
     const secrets = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
-    const expected = name === 'alerting' ? ['DATABASE_URL', 'REDIS_URL', 'EMAIL_HOST_PASSWORD'] : ['DATABASE_URL', 'REDIS_URL'];
+    const own = { alerting: ['EMAIL_HOST_PASSWORD'], 'query-api': ['FLOWSCOPE_ADMIN_TOKEN'], collector: ['FLOWSCOPE_INGEST_TOKENS'] }[name];
+    const expected = ['DATABASE_URL', 'REDIS_URL', ...own];
     expect(Object.keys(secrets)).toEqual(expected);
-    for (const key of expected) expect(secrets[key]).toEqual({ name: 'flowscope-secrets', key });
+    // the tokens are optional keys: without them the processes start as documented
+    for (const key of expected) expect(secrets[key]).toEqual({ name: 'flowscope-secrets', key, ...(key.endsWith('_TOKEN') || key.endsWith('_TOKENS') ? { optional: true } : {}) });
     const example = find('Secret', 'flowscope-secrets');
     for (const key of expected) expect(example?.stringData, key).toHaveProperty(key);
   });

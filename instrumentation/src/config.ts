@@ -3,7 +3,7 @@
  * list of problems so that `initFlowscope` can log one warning and hand back a no-op handle.
  */
 
-/** The layers of ARCHITECTURE.md's span conventions (`app.layer`). */
+/** The layers of the span conventions in docs/architecture.md (`app.layer`). */
 export const LAYERS = ['frontend', 'api', 'service', 'database', 'cache', 'queue', 'external'] as const;
 export type Layer = (typeof LAYERS)[number];
 

@@ -69,11 +69,13 @@ export type WorkflowFallback = () => WorkflowRef | undefined;
 
 /**
  * The workflow of a context (the active one by default): its baggage, then the request's
- * slot, each field on its own.
+ * slot, each field on its own; the fallback when the context has no slot or an empty one (an
+ * extraction without workflow headers, as the browser's document load instrumentation does).
  */
 export function currentWorkflow(ctx: Context = context.active(), fallback?: WorkflowFallback): WorkflowRef | undefined {
   const baggage = propagation.getBaggage(ctx);
-  const slot = getSlot(ctx) ?? fallback?.();
+  const own = getSlot(ctx);
+  const slot = own?.type !== undefined || own?.id !== undefined ? own : (fallback?.() ?? own);
   const type = baggage?.getEntry(WORKFLOW_TYPE)?.value ?? slot?.type;
   const id = baggage?.getEntry(WORKFLOW_ID)?.value ?? slot?.id;
   if (type === undefined && id === undefined) return undefined;

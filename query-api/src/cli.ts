@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseConfig } from '@flowscope/common';
-import { classifyDbError, DataDirInUseError, dbErrorCode, openDatabase, storageConfigShape, type Database } from '@flowscope/storage';
+import { classifyDbError, DataDirInUseError, describeDatabase, describeDbError, openDatabase, storageConfigShape, type Database } from '@flowscope/storage';
 import { ROLES, createToken, listTokens, revokeToken, type Role } from './tokens.ts';
 
 const USAGE = `usage:
@@ -14,17 +14,6 @@ Exit codes: 0 done, 1 no such token, 2 bad usage, 3 database unavailable or in u
 /** The CLI's exit codes (also in USAGE). */
 export const EXIT = { ok: 0, notFound: 1, usage: 2, unavailable: 3, refused: 4, failed: 5 } as const;
 
-/** Where the database is, for messages: host and database of DATABASE_URL (never its password), or the data folder. */
-function describeStorage(env: { DATABASE_URL?: string | undefined; FLOWSCOPE_DATA_DIR: string }): string {
-  if (!env.DATABASE_URL) return `the embedded database in ${env.FLOWSCOPE_DATA_DIR}`;
-  try {
-    const u = new URL(env.DATABASE_URL);
-    return `PostgreSQL at ${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
-  } catch {
-    return 'PostgreSQL (DATABASE_URL)';
-  }
-}
-
 /** A database failure as a message that says what to do, and its exit code. */
 function explainDbError(e: unknown, where: string): { code: number; message: string } {
   if (e instanceof DataDirInUseError) {
@@ -35,7 +24,7 @@ function explainDbError(e: unknown, where: string): { code: number; message: str
         'server, run the command, then start the server again (or run flowscope on PostgreSQL with DATABASE_URL).',
     };
   }
-  const detail = [dbErrorCode(e), e instanceof Error ? e.message : String(e)].filter(Boolean).join(': ');
+  const detail = describeDbError(e);
   switch (classifyDbError(e)) {
     case 'unavailable':
     case 'retry':
@@ -83,7 +72,7 @@ export async function runCli(
   if (command === 'revoke' && !(Number.isInteger(revokeId) && revokeId! > 0)) return (err(`revoke needs a token id (see token list)\n`), 2);
 
   const config = parseConfig(storageConfigShape, env);
-  const where = describeStorage(config);
+  const where = describeDatabase(config);
   let db: Database | undefined;
   try {
     db = await openDatabase(config);

@@ -36,7 +36,7 @@ async function startQueryApi(databaseUrl: string, extraEnv: Record<string, strin
   delete env.REDIS_URL;
   delete env.FLOWSCOPE_ADMIN_TOKEN;
   Object.assign(env, extraEnv);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'query-api/src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', 'query-api/src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

@@ -10,6 +10,7 @@ import { writeSpans, type Database, type SpanRecord } from '@flowscope/storage';
 import { openTestDatabase } from '@flowscope/storage/testing';
 import { uiBuilt } from '@flowscope/ui';
 import { LocalEventBus } from '../src/index.ts';
+import { parsePrometheusText } from '../src/system.ts';
 import { makeApp, makeTokens, testLogger, type Tokens } from './helpers.ts';
 import { expectAccessible, launchChromium, newPage, saveScreenshot, type Browser } from './browser.ts';
 
@@ -122,7 +123,7 @@ describe('the browser UI', () => {
     collector = buildCollector({ db, config: parseConfig(collectorConfigShape, { DEBUGGING_TRACE_SAMPLING_RATE: '1' }), logger: testLogger(), events });
     await collector.app.listen({ host: '127.0.0.1', port: 0 });
     otlp = `http://127.0.0.1:${(collector.app.server.address() as { port: number }).port}`;
-    app = await makeApp(db, { FLOWSCOPE_BASELINE_CACHE_MS: '0' }, { events });
+    app = await makeApp(db, { FLOWSCOPE_BASELINE_CACHE_MS: '0', FLOWSCOPE_COLLECTOR_URL: otlp }, { events });
     await app.listen({ host: '127.0.0.1', port: 0 });
     ui = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     await sendWorkflow(okId, 'checkout', false);
@@ -395,7 +396,23 @@ describe('the browser UI', () => {
     expect(await page.getByText(/warning 200 ms, critical 500 ms/).count()).toBeGreaterThan(0);
     await expectAccessible(page, 'performance');
     await page.goto(`${ui}/system`);
-    await page.getByText('healthy', { exact: true }).waitFor();
+    // the collector's counters, read by the query API from FLOWSCOPE_COLLECTOR_URL: what the collector itself says
+    const own = parsePrometheusText(await (await fetch(`${otlp}/metrics`)).text());
+    const count = (name: string) => own.filter((x) => x.name === name).reduce((a, x) => a + x.value, 0).toLocaleString('en-US');
+    const collectorState = page.getByRole('region', { name: 'Collector' }).getByRole('definition');
+    await collectorState.first().waitFor();
+    const pairs = await page.getByRole('region', { name: 'Collector' }).locator('dl > div').evaluateAll((els) => els.map((e) => (e as unknown as { innerText: string }).innerText.split('\n')));
+    const shown = Object.fromEntries(pairs.map(([k, v]) => [k, v]));
+    expect(shown['Liveness (/health)']).toBe('healthy');
+    expect(shown['Spans received']).toBe(count('flowscope_spans_received_total'));
+    expect(shown['Spans stored']).toBe(count('flowscope_spans_stored_total'));
+    expect(Number(shown['Spans stored']?.replace(/,/g, ''))).toBeGreaterThan(40);
+    expect(shown['Spans sampled out']).toBe(count('flowscope_spans_sampled_out_total'));
+    expect(shown['Spans refused']).toBe(count('flowscope_spans_refused_total'));
+    expect(shown.Storage).toBe('reachable');
+    expect(await page.getByRole('region', { name: 'Alerting worker' }).getByText('Not configured: set FLOWSCOPE_ALERTING_URL on the query API to see it here.').count()).toBe(1);
+    expect(await page.getByRole('region', { name: 'Query API' }).getByText('healthy', { exact: true }).count()).toBe(1);
+    await saveScreenshot(page, 'ui-system');
     await expectAccessible(page, 'system');
     await page.goto(`${ui}/alerts/999999`);
     await page.getByRole('alert').waitFor();

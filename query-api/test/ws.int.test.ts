@@ -46,7 +46,7 @@ const workflowEvent = (type: string, workflowType: string, id: string): LiveEven
   ({ type, workflow_id: id, workflow_type: workflowType, at: new Date().toISOString(), trace_id: 'a'.repeat(32) }) as LiveEvent;
 
 async function startProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; base: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const proc = spawn(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', MAIN], {
     env: { ...process.env, ...env, FLOWSCOPE_QUERY_PORT: '0', FLOWSCOPE_QUERY_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stepFor, thresholdsFor, toColumns, type RuleLike } from '../src/lib/perf.ts';
-import { parsePrometheus, sumOf } from '../src/lib/prom.ts';
+import { sumOf } from '../src/lib/metrics.ts';
+import type { Sample } from '../src/lib/types.ts';
 
 const rule = (over: Partial<RuleLike>): RuleLike => ({
   metric: 'duration_ms:p95', workflow_type: null, layer: 'api', component: null, warning_threshold: 200, critical_threshold: 500, enabled: true, ...over,
@@ -31,18 +32,13 @@ describe('series shaping', () => {
   });
 });
 
-describe('parsePrometheus', () => {
-  const text = `# HELP flowscope_alerting_queue_jobs jobs
-# TYPE flowscope_alerting_queue_jobs gauge
-flowscope_alerting_queue_jobs{queue="email",state="waiting"} 3
-flowscope_alerting_queue_jobs{queue="evaluate",state="waiting"} 1
-flowscope_storage_up 1
-weird{a="x\\"y",b="1"} +Inf
-`;
-  it('reads names, labels (unescaped) and values', () => {
-    const s = parsePrometheus(text);
-    expect(s).toHaveLength(4);
-    expect(s[3]).toEqual({ name: 'weird', labels: { a: 'x"y', b: '1' }, value: Infinity });
+describe('sumOf', () => {
+  const s: Sample[] = [
+    { name: 'flowscope_alerting_queue_jobs', labels: { queue: 'email', state: 'waiting' }, value: 3 },
+    { name: 'flowscope_alerting_queue_jobs', labels: { queue: 'evaluate', state: 'waiting' }, value: 1 },
+    { name: 'flowscope_storage_up', labels: {}, value: 1 },
+  ];
+  it('sums the samples of a metric whose labels match', () => {
     expect(sumOf(s, 'flowscope_alerting_queue_jobs')).toBe(4);
     expect(sumOf(s, 'flowscope_alerting_queue_jobs', { queue: 'email' })).toBe(3);
     expect(sumOf(s, 'nope')).toBeUndefined();

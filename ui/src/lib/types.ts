@@ -136,3 +136,31 @@ export interface Page<T> {
   limit: number;
   offset: number;
 }
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface Check {
+  ok: boolean;
+  status: number | null;
+  detail: string;
+}
+
+export interface ComponentState {
+  name: 'query-api' | 'collector' | 'alerting';
+  where: 'this process' | 'remote' | 'not configured';
+  url: string | null;
+  health: Check | null;
+  ready: Check | null;
+  samples: Sample[];
+  error: string | null;
+}
+
+export interface SystemAnswer {
+  generated_at: string;
+  probe_timeout_ms: number;
+  components: ComponentState[];
+}

@@ -1,0 +1,159 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { createTestDatabase, type TestDatabase } from '@flowscope/storage/testing';
+import { UI_DIST_DIR } from '@flowscope/ui';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TOKEN = 'compiled-admin-token-0123456789abcdef';
+const SERVER_PACKAGES = ['common', 'storage', 'collector', 'query-api', 'alerting', 'all-in-one'] as const;
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+
+/** The environment of a production process: no tsx, no `flowscope-source` condition inherited. */
+function productionEnv(extra: Record<string, string>): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...extra };
+  delete env.NODE_OPTIONS;
+  delete env.REDIS_URL;
+  delete env.FLOWSCOPE_ADMIN_TOKEN;
+  return { ...env, ...extra };
+}
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** `node <package>/dist/main.js` exactly as the images run it; resolves once `ready` is logged. */
+async function startCompiled(main: string, ready: string, env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, [main], { cwd: ROOT, env: productionEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  for (let i = 0; i < 600 && !output.includes(ready); i++) {
+    if (child.exitCode !== null) throw new Error(`${main} exited:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!output.includes(ready)) throw new Error(`${main} did not log "${ready}":\n${output}`);
+  return { child, output: () => output };
+}
+
+async function stop(running: Running | undefined): Promise<void> {
+  if (!running || running.child.exitCode !== null) return;
+  running.child.kill('SIGTERM');
+  await new Promise((r) => running.child.once('exit', r));
+}
+
+const jsFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? jsFiles(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []));
+
+/**
+ * The production build (`pnpm build`: `tsc -b tsconfig.build.json`) and the compiled processes:
+ * plain `node collector/dist/main.js` and `node query-api/dist/main.js` on real PostgreSQL, a span
+ * in through OTLP and back out through the REST API. Node 20 cannot load a .ts file, so a compiled
+ * module that still reached a package's sources would make the process exit.
+ */
+describe('compiled JavaScript (tsc build) run with plain node', () => {
+  let database: TestDatabase;
+  const running: Running[] = [];
+  let otlp: number;
+  let api: number;
+
+  beforeAll(async () => {
+    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.build.json'], { cwd: ROOT });
+    database = await createTestDatabase('fs_compiled');
+  }, 600_000);
+
+  afterAll(async () => {
+    await Promise.all(running.map(stop));
+    await database?.drop();
+  });
+
+  it('builds every server package into dist/ with exports pointing at it and no .ts import left', () => {
+    for (const name of SERVER_PACKAGES) {
+      const pkg = JSON.parse(readFileSync(join(ROOT, name, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string>> };
+      for (const [sub, target] of Object.entries(pkg.exports)) {
+        expect(Object.keys(target), `${name} ${sub}`).toEqual(['flowscope-source', 'default']);
+        expect(target['flowscope-source']).toMatch(/^\.\/src\/.+\.ts$/);
+        expect(target.default).toBe(target['flowscope-source']!.replace('./src/', './dist/').replace(/\.ts$/, '.js'));
+      }
+      const files = jsFiles(join(ROOT, name, 'dist'));
+      expect(files.length, name).toBeGreaterThan(0);
+      for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toMatch(/from '[^']+\.ts'|import\('[^']+\.ts'\)/);
+    }
+    for (const main of ['collector', 'query-api', 'alerting', 'all-in-one']) expect(existsSync(join(ROOT, main, 'dist/main.js')), main).toBe(true);
+  });
+
+  it('the compiled @flowscope/ui finds the same built UI folder as its sources', async () => {
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', "const m = await import('@flowscope/ui'); process.stdout.write(m.UI_DIST_DIR)"], {
+      cwd: join(ROOT, 'query-api'),
+      env: productionEnv({}),
+    });
+    expect(stdout).toBe(UI_DIST_DIR);
+  });
+
+  it('starts the compiled collector and query API: /health answers, a span goes in and comes back', async () => {
+    [otlp, api] = [await freePort(), await freePort()];
+    const grpc = await freePort();
+    const common = { DATABASE_URL: database.url, DEBUGGING_TRACE_SAMPLING_RATE: '1' };
+    running.push(
+      await startCompiled('collector/dist/main.js', 'collector listening', {
+        ...common,
+        FLOWSCOPE_COLLECTOR_HOST: '127.0.0.1',
+        FLOWSCOPE_COLLECTOR_PORT: String(otlp),
+        FLOWSCOPE_COLLECTOR_GRPC_PORT: String(grpc),
+      }),
+    );
+    running.push(
+      await startCompiled('query-api/dist/main.js', 'query-api listening', {
+        ...common,
+        FLOWSCOPE_QUERY_HOST: '127.0.0.1',
+        FLOWSCOPE_QUERY_PORT: String(api),
+        FLOWSCOPE_ADMIN_TOKEN: TOKEN,
+      }),
+    );
+    for (const port of [otlp, api]) {
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'healthy' });
+    }
+
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'compiled-shop' }),
+      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${otlp}/v1/traces` }))],
+    });
+    const tracer = provider.getTracer('compiled');
+    const wf = { 'workflow.type': 'checkout', 'workflow.id': 'compiled-order-1' };
+    const root = tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER, attributes: { ...wf, 'http.request.method': 'POST', 'http.route': '/checkout' } });
+    const db = tracer.startSpan('INSERT orders', { kind: SpanKind.CLIENT, attributes: { ...wf, 'db.system': 'postgresql' } }, trace.setSpan(context.active(), root));
+    db.setStatus({ code: SpanStatusCode.ERROR, message: 'deadlock detected' });
+    db.end();
+    root.end();
+    await provider.forceFlush();
+    await provider.shutdown();
+
+    expect((await fetch(`http://127.0.0.1:${api}/api/v1/debugging/workflows/compiled-order-1`)).status).toBe(401);
+    const res = await fetch(`http://127.0.0.1:${api}/api/v1/debugging/workflows/compiled-order-1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    const body = JSON.stringify(await res.json());
+    expect(body).toContain('"workflow_type":"checkout"');
+    expect(body).toContain('"status":"failed"');
+    expect(body).toContain('INSERT orders');
+  });
+});
