@@ -1,6 +1,6 @@
 /**
  * deploy/ holds no code, and Docker does not run on the test machine, so its files are parsed
- * and held to the contract: ports and probes of ARCHITECTURE.md, configuration names, the
+ * and held to the contract: ports and probes of docs/architecture.md, configuration names, the
  * compose mounts of grafana/ and prometheus/, and a Dockerfile that installs the workspace with
  * --frozen-lockfile, compiles it and runs the compiled JavaScript (all-in-one/test/build.int.test.ts
  * runs that build for real).
@@ -17,7 +17,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const DEPLOY = join(ROOT, 'deploy');
 const read = (path: string): string => readFileSync(path, 'utf8');
 
-/** ARCHITECTURE.md: processes, their ports and entry points. */
+/** docs/architecture.md: processes, their ports and entry points. */
 const PROCESSES = {
   collector: { port: 4318, extraPorts: [4317], main: 'collector/src/main.ts' },
   'query-api': { port: 8000, extraPorts: [], main: 'query-api/src/main.ts' },
@@ -26,7 +26,7 @@ const PROCESSES = {
 type ProcessName = keyof typeof PROCESSES;
 const NAMES = Object.keys(PROCESSES) as ProcessName[];
 
-/** ARCHITECTURE.md: configuration names kept from the replaced system; new ones use FLOWSCOPE_. */
+/** docs/architecture.md: configuration names kept from the replaced system; new ones use FLOWSCOPE_. */
 const LEGACY_NAMES = new Set([
   'DATABASE_URL', 'REDIS_URL', 'DEBUGGING_ENABLED', 'DEBUGGING_TRACE_SAMPLING_RATE', 'DEBUGGING_MAX_TRACE_DURATION',
   'DEBUGGING_PERFORMANCE_MONITORING', 'DEBUGGING_ERROR_LOGGING', 'DEBUGGING_API_RESPONSE_TIME_WARNING',
