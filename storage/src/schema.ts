@@ -119,6 +119,25 @@ export const performanceSnapshots = pgTable(
   (t) => [primaryKey({ columns: [t.bucketStart, t.workflowType, t.layer, t.component, t.metric] })],
 );
 
+export const performanceRollups = pgTable(
+  'performance_rollups',
+  {
+    bucketStart: tz('bucket_start').notNull(),
+    bucketSeconds: integer('bucket_seconds').notNull(),
+    workflowType: text('workflow_type').notNull(),
+    layer: text('layer').notNull(),
+    component: text('component').notNull(),
+    metric: text('metric').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    errorCount: bigint('error_count', { mode: 'number' }).notNull(),
+    sum: doublePrecision('sum').notNull(),
+    min: doublePrecision('min'),
+    max: doublePrecision('max'),
+    buckets: bigint('buckets', { mode: 'number' }).array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bucketSeconds, t.bucketStart, t.workflowType, t.layer, t.component, t.metric] })],
+);
+
 export const operationStats = pgTable(
   'operation_stats',
   {
