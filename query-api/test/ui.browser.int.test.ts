@@ -395,6 +395,23 @@ describe('the browser UI', () => {
     await page.getByRole('img', { name: /p50, p95 and p99 latency of api spans/ }).locator('canvas').waitFor();
     expect(await page.getByText(/warning 200 ms, critical 500 ms/).count()).toBeGreaterThan(0);
     await expectAccessible(page, 'performance');
+    // per component: one p95 line each, and a table whose rows filter the charts (as alert-email links do with ?component=)
+    await page.goto(`${ui}/performance?layer=database`);
+    const perComponent = page.getByRole('region', { name: 'By component (database spans)' });
+    await perComponent.getByRole('img', { name: 'p95 latency of database spans per component with the warning and critical thresholds' }).locator('canvas').waitFor();
+    const legend = await perComponent.locator('.u-legend').textContent();
+    expect(legend).toContain('search-api');
+    expect(legend).toContain('order-service');
+    expect(legend).toContain('critical 100 ms');
+    const searchRow = perComponent.getByRole('table', { name: 'Components of the database layer' }).getByRole('row', { name: /^search-api / });
+    expect(await searchRow.getByRole('cell').nth(1).textContent()).toBe('41');
+    expect(await searchRow.getByRole('cell').nth(3).textContent()).toBe('400 ms');
+    await searchRow.getByRole('button', { name: 'search-api' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('component')).toBe('search-api');
+    await page.getByText(/^41 database spans in search-api in the range/).waitFor();
+    await page.getByRole('img', { name: 'p50, p95 and p99 latency of database spans in search-api with the warning and critical thresholds' }).locator('canvas').waitFor();
+    await saveScreenshot(page, 'ui-performance');
+    await expectAccessible(page, 'performance by component');
     await page.goto(`${ui}/system`);
     // the collector's counters, read by the query API from FLOWSCOPE_COLLECTOR_URL: what the collector itself says
     const own = parsePrometheusText(await (await fetch(`${otlp}/metrics`)).text());

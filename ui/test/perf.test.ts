@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stepFor, thresholdsFor, toColumns, type RuleLike } from '../src/lib/perf.ts';
+import { groupColumns, stepFor, thresholdsFor, toColumns, type PerfPoint, type RuleLike } from '../src/lib/perf.ts';
 import { sumOf } from '../src/lib/metrics.ts';
 import type { Sample } from '../src/lib/types.ts';
 
@@ -17,6 +17,37 @@ describe('thresholdsFor', () => {
     ['no line for a layer without threshold', [], 'cache', '', null],
   ])('%s', (_n, rules, layer, type, expected) => {
     expect(thresholdsFor(rules, layer, type)).toEqual(expected);
+  });
+  it("a component's rule beats the workflow type's and the layer's, for that component only", () => {
+    const rules = [rule({}), rule({ workflow_type: 'checkout', warning_threshold: 150 }), rule({ component: 'ledger', warning_threshold: 90, critical_threshold: 300 })];
+    expect(thresholdsFor(rules, 'api', 'checkout', 'ledger')).toEqual({ warning: 90, critical: 300, source: 'rule duration_ms:p95 of ledger' });
+    expect(thresholdsFor(rules, 'api', 'checkout', 'shop')).toEqual({ warning: 150, critical: 500, source: 'rule duration_ms:p95' });
+    expect(thresholdsFor(rules, 'api', 'checkout')).toEqual({ warning: 150, critical: 500, source: 'rule duration_ms:p95' });
+  });
+});
+
+describe('groupColumns', () => {
+  const pt = (time: string, count: number, p95: number | null, errors = 0): PerfPoint => ({
+    time, count, rate_per_second: count / 60, error_count: errors, error_rate: count ? errors / count : null, p50_ms: null, p95_ms: p95, p99_ms: null,
+  });
+  const t = ['2026-01-01T00:00:00.000Z', '2026-01-01T00:01:00.000Z'];
+  const series = [
+    { labels: { component: 'quiet' }, points: [pt(t[0]!, 1, 5), pt(t[1]!, 0, null)] },
+    { labels: { component: 'busy' }, points: [pt(t[0]!, 10, 20, 1), pt(t[1]!, 30, 80, 2)] },
+    { labels: { component: 'middle' }, points: [pt(t[0]!, 4, 7), pt(t[1]!, 4, 9)] },
+  ];
+  it('busiest first; the chart keeps the top ones, the rows keep all', () => {
+    const g = groupColumns(series, 'component', 2);
+    expect(g.names).toEqual(['busy', 'middle']);
+    expect(g.cols).toEqual([[1767225600, 1767225660], [20, 80], [7, 9]]);
+    expect(g.rows).toEqual([
+      { name: 'busy', count: 40, errors: 3, worstP95: 80 },
+      { name: 'middle', count: 8, errors: 0, worstP95: 9 },
+      { name: 'quiet', count: 1, errors: 0, worstP95: 5 },
+    ]);
+  });
+  it('no series: no columns', () => {
+    expect(groupColumns([], 'component')).toEqual({ names: [], cols: [[]], rows: [] });
   });
 });
 
