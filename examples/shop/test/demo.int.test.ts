@@ -4,13 +4,19 @@
  * inventory and orders API as real processes, on real PostgreSQL and Redis). Every workflow of
  * the round is stored: its spans share one workflow id (the correlation id the orders API
  * answered with) and type, carry the right layers, and form one tree across the services; the
- * REST API serves it. Then a faulty round (`--fault error@inventory`) stores the error.
+ * REST API serves it. Then a faulty round (`--fault error@inventory`) stores the error, and with
+ * `demo` running, a checkout from the storefront page in Chromium is one tree from the browser's
+ * fetch span through the orders API to the inventory's queries.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -222,4 +228,70 @@ describe('the demo shop against the real stack (README quick start)', () => {
     expect(code).toBe(2);
     expect(out).toContain('unknown fault kind "melt": expected one of slow-db, error, timeout');
   }, 120_000);
+
+  it('with `demo` running, a checkout from the storefront page in Chromium is one workflow from the browser to the database', async () => {
+    const demoCmd = commands.find((c) => c.endsWith('demo --once'))!.replace(/ --once$/, '');
+    const demo = spawn('bash', ['-c', `${demoCmd} --rate 1`], { cwd: ROOT, detached: true, env: { ...process.env, ...shopEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    demo.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    demo.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const profile = await mkdtemp(join(tmpdir(), 'flowscope-shop-chromium-'));
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.FLOWSCOPE_TEST_CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      for (let i = 0; i < 1200 && !out.includes('demo: storefront'); i++) {
+        if (demo.exitCode !== null) throw new Error(`demo exited:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(out).toContain(`demo: storefront http://127.0.0.1:${ports.shop}/`);
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(String(e)));
+      await page.goto(`http://127.0.0.1:${ports.shop}/`);
+      await page.waitForFunction(() => (globalThis as unknown as { shop?: unknown }).shop !== undefined);
+      type Outcome = { workflow: string; workflowId: string; status: number; correlationId: string | null };
+      const outcomes = await page.evaluate(async () => {
+        const shop = (globalThis as unknown as { shop: Record<string, () => Promise<Outcome>> }).shop;
+        return [await shop.login!(), await shop.addToCart!(), await shop.checkout!()];
+      });
+      expect(outcomes.map((o) => [o.workflow, o.status])).toEqual([
+        ['login', 200],
+        ['add_to_cart', 200],
+        ['checkout', 200],
+      ]);
+      const checkout = outcomes[2]!;
+      // The correlation id the orders API answered with is the browser's workflow id.
+      expect(checkout.correlationId).toBe(checkout.workflowId);
+
+      const want = (steps: Step[]): boolean => ['storefront', 'orders-api', 'inventory'].every((c) => steps.some((s) => s.component === c));
+      let steps: Step[] = [];
+      for (let i = 0; i < 100 && !want(steps); i++) {
+        await page.evaluate(() => (globalThis as unknown as { shop: { flush(): Promise<void> } }).shop.flush());
+        await new Promise((r) => setTimeout(r, 200));
+        steps = await db<Step[]>`SELECT trace_id, span_id, parent_span_id, name, component, layer, workflow_type, is_error FROM trace_steps WHERE workflow_id = ${checkout.workflowId}`;
+      }
+      expect(problems).toEqual([]);
+      expect(new Set(steps.map((s) => s.workflow_type))).toEqual(new Set(['checkout']));
+      expect(new Set(steps.map((s) => s.trace_id)).size).toBe(1);
+      const root = steps.filter((s) => s.parent_span_id === null);
+      expect(root).toHaveLength(1);
+      expect(root[0]).toMatchObject({ component: 'storefront', layer: 'frontend' });
+      const ids = new Set(steps.map((s) => s.span_id));
+      expect(steps.filter((s) => s.parent_span_id !== null && !ids.has(s.parent_span_id))).toEqual([]);
+      expect([...new Set(steps.map((s) => s.layer))].sort()).toEqual(['api', 'cache', 'database', 'frontend', 'service']);
+      const server = steps.find((s) => s.component === 'orders-api' && s.parent_span_id === root[0]!.span_id);
+      expect(server?.layer).toBe('api');
+    } finally {
+      await browser.close();
+      await rm(profile, { recursive: true, force: true });
+      const exited = new Promise<number | null>((r) => (demo.exitCode !== null ? r(demo.exitCode) : demo.once('exit', (code) => r(code))));
+      if (demo.pid && demo.exitCode === null) process.kill(-demo.pid, 'SIGINT');
+      await exited;
+    }
+    // Ctrl-C: the services flush and the demo ends.
+    expect(demo.exitCode === 0 || demo.signalCode === 'SIGINT', out.slice(-2000)).toBe(true);
+  }, 300_000);
 });
