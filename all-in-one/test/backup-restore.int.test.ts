@@ -13,15 +13,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { buildCollector, collectorConfigShape, type Collector } from '@flowscope/collector';
 import { loggingConfigShape, parseConfig } from '@flowscope/common';
 import { buildQueryApi, createToken, queryApiConfigShape } from '@flowscope/query-api';
 import { openDatabase, storageConfigShape, type Database } from '@flowscope/storage';
 import { createTestDatabase, type TestDatabase } from '@flowscope/storage/testing';
+import { sendCheckout } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BACKUP = join(ROOT, 'deploy/backup.sh');
@@ -78,23 +75,11 @@ describe('deploy/backup.sh and deploy/restore.sh', () => {
     const port = (collector.app.server.address() as { port: number }).port;
     viewer = (await createToken(db, { name: 'grafana', role: 'viewer' })).token;
 
-    const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'shop-api' }),
-      spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${port}/v1/traces` }))],
-    });
-    const tracer = provider.getTracer('backup');
     // Today (a daily partition) and 40 hours ago (before the partitions made ahead: the default one).
-    for (const [i, at] of [Date.now() - 60_000, Date.now() - 30_000, Date.now() - 40 * 3_600_000].entries()) {
-      const wf = { 'workflow.type': i === 1 ? 'login' : 'checkout', 'workflow.id': `backup-order-${i}` };
-      const root = tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER, startTime: at, attributes: { ...wf, 'http.request.method': 'POST', 'http.route': '/checkout' } });
-      const child = tracer.startSpan('INSERT orders', { kind: SpanKind.CLIENT, startTime: at + 5, attributes: { ...wf, 'db.system': 'postgresql' } }, trace.setSpan(context.active(), root));
-      if (i === 0) child.setStatus({ code: SpanStatusCode.ERROR, message: 'deadlock detected' });
-      child.end(at + 45);
-      root.end(at + 60);
-      traceIds.push(root.spanContext().traceId);
+    for (const [i, startTime] of [Date.now() - 60_000, Date.now() - 30_000, Date.now() - 40 * 3_600_000].entries()) {
+      const sent = await sendCheckout(`http://127.0.0.1:${port}/v1/traces`, `backup-order-${i}`, { startTime, failed: i === 0, workflowType: i === 1 ? 'login' : 'checkout' });
+      traceIds.push(sent.traceId);
     }
-    await provider.forceFlush();
-    await provider.shutdown();
     await collector.close();
     await db.close();
   }, 120_000);

@@ -78,13 +78,21 @@ describe('deploy/Dockerfile', () => {
     expect(stage('base').find((l) => l.includes('install'))).toMatch(/pnpm@10\.34\.8 install --frozen-lockfile --prod --filter '@flowscope\/all-in-one\.\.\.'/);
   });
 
-  it.each(['build', 'base'])('%s: copies the lockfile, patches and every workspace manifest before installing', (name) => {
-    const lines = stage(name);
+  it('the manifests stage holds the lockfile, the patches and every workspace manifest', () => {
+    const lines = stage('manifests');
+    expect(dockerfile).toMatch(/^FROM scratch AS manifests$/m);
     const copied = lines.map((l) => /^COPY (\S+)\/package\.json \1\/$/.exec(l)?.[1]).filter(Boolean);
     expect(copied.sort()).toEqual([...workspace.packages].sort());
+    expect(lines).toContain('COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./');
+    expect(lines).toContain('COPY patches/ patches/');
+    expect(lines.filter((l) => l.startsWith('COPY')).length).toBe(workspace.packages.length + 2);
+  });
+
+  it.each(['build', 'base'])('%s: installs from the manifests stage before copying anything else', (name) => {
+    const lines = stage(name);
     const install = lines.findIndex((l) => l.includes('install --frozen-lockfile'));
-    expect(lines.indexOf('COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./')).toBeLessThan(install);
-    expect(lines.indexOf('COPY patches/ patches/')).toBeLessThan(install);
+    expect(lines.findIndex((l) => l.startsWith('COPY'))).toBe(lines.indexOf('COPY --from=manifests /app/ ./'));
+    expect(lines.indexOf('COPY --from=manifests /app/ ./')).toBeLessThan(install);
     const pkg = JSON.parse(read(join(ROOT, 'package.json'))) as { pnpm?: { patchedDependencies?: Record<string, string> } };
     for (const patch of Object.values(pkg.pnpm?.patchedDependencies ?? {})) expect(existsSync(join(ROOT, patch)), patch).toBe(true);
   });

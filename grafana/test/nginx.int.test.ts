@@ -11,7 +11,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -23,6 +22,7 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import type { FastifyInstance } from 'fastify';
 import { buildCollector, collectorConfigShape, type Collector } from '@flowscope/collector';
 import { loggingConfigShape, parseConfig } from '@flowscope/common';
+import { freePort } from '@flowscope/common/testing';
 import { buildQueryApi, createToken, queryApiConfigShape } from '@flowscope/query-api';
 import { openDatabase, storageConfigShape, type Database } from '@flowscope/storage';
 import { createTestDatabase, type TestDatabase } from '@flowscope/storage/testing';
@@ -36,14 +36,6 @@ const SECURITY_HEADERS = {
   'strict-transport-security': 'max-age=31536000; includeSubDomains',
 };
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 const portOf = (app: FastifyInstance) => (app.server.address() as { port: number }).port;
 
 interface Answer {

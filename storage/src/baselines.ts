@@ -66,6 +66,11 @@ export const operationDeltaKey = (d: Omit<OperationDelta, 'count' | 'errorCount'
  */
 export async function writeOperationDeltas(tx: Tx, deltas: readonly OperationDelta[]): Promise<void> {
   if (deltas.length === 0) return;
+  await tx.query(operationUpsert('$1'), [operationParam(deltas)]);
+}
+
+/** The JSON parameter of operationUpsert: the deltas' rows in key order. */
+export function operationParam(deltas: readonly OperationDelta[]): string {
   const sorted = [...deltas].sort((a, b) => a.bucketStartMs - b.bucketStartMs || (operationDeltaKey(a) < operationDeltaKey(b) ? -1 : 1));
   const rows = sorted.map((d) => {
     if (d.buckets.length !== BUCKET_COUNT || d.selfBuckets.length !== BUCKET_COUNT) {
@@ -90,14 +95,18 @@ export async function writeOperationDeltas(tx: Tx, deltas: readonly OperationDel
       self_buckets: `{${d.selfBuckets.join(',')}}`,
     };
   });
-  await tx.query(
-    `INSERT INTO operation_stats AS p
+  return JSON.stringify(rows);
+}
+
+/** The operation_stats upsert from the JSON parameter at `p` (without RETURNING). */
+export function operationUpsert(p: string): string {
+  return `INSERT INTO operation_stats AS p
        (bucket_start, bucket_seconds, workflow_type, layer, component, operation, count, error_count, sum, self_sum, min, max,
         buckets, self_buckets)
      SELECT r.bucket_start, r.bucket_seconds, r.workflow_type, r.layer, r.component, r.operation, r.count, r.error_count,
             r.sum, r.self_sum, r.min, r.max,
             r.buckets::bigint[], r.self_buckets::bigint[]
-       FROM jsonb_to_recordset($1::text::jsonb) AS r(bucket_start timestamptz, bucket_seconds integer, workflow_type text,
+       FROM jsonb_to_recordset(${p}::text::jsonb) AS r(bucket_start timestamptz, bucket_seconds integer, workflow_type text,
             layer text, component text, operation text, count bigint, error_count bigint, sum double precision,
             self_sum double precision, min double precision, max double precision, buckets text, self_buckets text)
      ON CONFLICT (bucket_start, bucket_seconds, workflow_type, layer, component, operation) DO UPDATE SET
@@ -108,9 +117,7 @@ export async function writeOperationDeltas(tx: Tx, deltas: readonly OperationDel
        min = least(p.min, EXCLUDED.min),
        max = greatest(p.max, EXCLUDED.max),
        buckets = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(p.buckets, EXCLUDED.buckets) AS u(a, b)),
-       self_buckets = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(p.self_buckets, EXCLUDED.self_buckets) AS u(a, b))`,
-    [JSON.stringify(rows)],
-  );
+       self_buckets = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(p.self_buckets, EXCLUDED.self_buckets) AS u(a, b))`;
 }
 
 export interface OperationStats {

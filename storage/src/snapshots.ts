@@ -106,33 +106,41 @@ const UPSERT_SET = `count = p.count + EXCLUDED.count,
  */
 export async function writeSnapshotDeltas(tx: Tx, deltas: readonly SnapshotDelta[]): Promise<void> {
   if (deltas.length === 0) return;
+  const [minutes, rollups] = snapshotParams(deltas);
+  const [m, r] = snapshotUpserts('$1', '$2');
+  await tx.query(`WITH minutes AS (${m} RETURNING 1) ${r}`, [minutes, rollups]);
+}
+
+/** The two JSON parameters of snapshotUpserts: minute rows and roll-up rows, in key order. */
+export function snapshotParams(deltas: readonly SnapshotDelta[]): [string, string] {
   const minutes = rowsOf(rollUp(deltas, 60)); // one row per key: an upsert may not touch a row twice
   const all = deltas.map((d) => ({ ...d, layer: ROLLUP_ALL, component: ROLLUP_ALL }));
   const rollups = ROLLUP_SECONDS.flatMap((secs) => rowsOf([...rollUp(deltas, secs), ...rollUp(all, secs)], secs));
-  await tx.query(
-    `WITH minutes AS (
-       INSERT INTO performance_snapshots AS p
-         (bucket_start, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
-       SELECT r.bucket_start, r.workflow_type, r.layer, r.component, r.metric, r.count, r.error_count, r.sum, r.min, r.max,
-              ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint)
-         FROM jsonb_to_recordset($1::text::jsonb) AS r(bucket_start timestamptz, workflow_type text, layer text, component text,
-              metric text, count bigint, error_count bigint, sum double precision, min double precision,
-              max double precision, buckets jsonb)
-       ON CONFLICT (bucket_start, workflow_type, layer, component, metric) DO UPDATE SET
-         ${UPSERT_SET}
-       RETURNING 1
-     )
-     INSERT INTO performance_rollups AS p
+  return [JSON.stringify(minutes), JSON.stringify(rollups)];
+}
+
+/** The upserts of minute rows and of roll-up rows from the JSON parameters at `pMinutes` and `pRollups` (without RETURNING). */
+export function snapshotUpserts(pMinutes: string, pRollups: string): [string, string] {
+  return [
+    `INSERT INTO performance_snapshots AS p
+       (bucket_start, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
+     SELECT r.bucket_start, r.workflow_type, r.layer, r.component, r.metric, r.count, r.error_count, r.sum, r.min, r.max,
+            ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint)
+       FROM jsonb_to_recordset(${pMinutes}::text::jsonb) AS r(bucket_start timestamptz, workflow_type text, layer text, component text,
+            metric text, count bigint, error_count bigint, sum double precision, min double precision,
+            max double precision, buckets jsonb)
+     ON CONFLICT (bucket_start, workflow_type, layer, component, metric) DO UPDATE SET
+       ${UPSERT_SET}`,
+    `INSERT INTO performance_rollups AS p
        (bucket_start, bucket_seconds, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
      SELECT r.bucket_start, r.bucket_seconds, r.workflow_type, r.layer, r.component, r.metric, r.count, r.error_count, r.sum, r.min, r.max,
             ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint)
-       FROM jsonb_to_recordset($2::text::jsonb) AS r(bucket_start timestamptz, bucket_seconds integer, workflow_type text, layer text,
+       FROM jsonb_to_recordset(${pRollups}::text::jsonb) AS r(bucket_start timestamptz, bucket_seconds integer, workflow_type text, layer text,
             component text, metric text, count bigint, error_count bigint, sum double precision, min double precision,
             max double precision, buckets jsonb)
      ON CONFLICT (bucket_seconds, bucket_start, workflow_type, layer, component, metric) DO UPDATE SET
        ${UPSERT_SET}`,
-    [JSON.stringify(minutes), JSON.stringify(rollups)],
-  );
+  ];
 }
 
 /**
