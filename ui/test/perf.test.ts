@@ -28,7 +28,7 @@ describe('thresholdsFor', () => {
 
 describe('groupColumns', () => {
   const pt = (time: string, count: number, p95: number | null, errors = 0): PerfPoint => ({
-    time, count, rate_per_second: count / 60, error_count: errors, error_rate: count ? errors / count : null, p50_ms: null, p95_ms: p95, p99_ms: null,
+    time, count, rate_per_second: count / 60, error_count: errors, error_rate: count ? errors / count : null, avg_ms: null, min_ms: null, max_ms: null, p50_ms: null, p95_ms: p95, p99_ms: null,
   });
   const t = ['2026-01-01T00:00:00.000Z', '2026-01-01T00:01:00.000Z'];
   const series = [
@@ -53,7 +53,7 @@ describe('groupColumns', () => {
 
 describe('series shaping', () => {
   it('columns: seconds on x, nulls kept, scaled', () => {
-    const p = (time: string, p95: number | null, er: number | null) => ({ time, count: 1, rate_per_second: 0.1, error_count: 0, error_rate: er, p50_ms: null, p95_ms: p95, p99_ms: null });
+    const p = (time: string, p95: number | null, er: number | null): PerfPoint => ({ time, count: 1, rate_per_second: 0.1, error_count: 0, error_rate: er, avg_ms: null, min_ms: null, max_ms: null, p50_ms: null, p95_ms: p95, p99_ms: null });
     expect(toColumns([p('2026-01-01T00:00:00.000Z', 12, 0.5), p('2026-01-01T00:01:00.000Z', null, null)], ['p95_ms', 'error_rate'], { error_rate: 100 })).toEqual([
       [1767225600, 1767225660], [12, null], [50, null],
     ]);

@@ -1,25 +1,11 @@
+import type { PerfAnswer, PerfPoint, Rule } from './types.ts';
+
 /** Shaping of /performance answers and thresholds for the charts; no DOM. */
 
-export interface PerfPoint {
-  time: string;
-  count: number;
-  rate_per_second: number;
-  error_count: number;
-  error_rate: number | null;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-}
+export type { PerfPoint };
 
-export interface RuleLike {
-  metric: string;
-  workflow_type: string | null;
-  layer: string | null;
-  component: string | null;
-  warning_threshold: number | null;
-  critical_threshold: number | null;
-  enabled: boolean;
-}
+/** What the threshold lines need of a rule. */
+export type RuleLike = Pick<Rule, 'metric' | 'workflow_type' | 'layer' | 'component' | 'warning_threshold' | 'critical_threshold' | 'enabled'>;
 
 /** The defaults flowscope seeds its rules with (DEBUGGING_*_WARNING/CRITICAL), used when no rule applies. */
 export const DEFAULT_THRESHOLDS: Record<string, { warning: number; critical: number }> = {
@@ -56,10 +42,7 @@ export function thresholdsFor(rules: readonly RuleLike[], layer: string, workflo
   return d ? { ...d, source: 'defaults' } : null;
 }
 
-export interface LabelledSeries {
-  labels: Record<string, string>;
-  points: PerfPoint[];
-}
+export type LabelledSeries = PerfAnswer['series'][number];
 
 export interface GroupRow {
   name: string;

@@ -3,16 +3,7 @@ import { useApi, useTitle } from '../hooks.ts';
 import { ErrorBox, Loading, Section } from '../components.tsx';
 import { sumOf } from '../lib/metrics.ts';
 import { formatTime } from '../lib/time.ts';
-import type { Check, ComponentState, SystemAnswer } from '../lib/types.ts';
-
-interface Health {
-  status: string;
-  generated_at: string;
-  workflows: { active: number; active_by_type: Record<string, number>; failed_last_hour: number; timed_out_last_hour: number };
-  errors: { unresolved: number };
-  ingest: { spans_last_5m: number; spans_per_second: number; errors_last_5m: number };
-  alerts: { firing: number; firing_warning: number; firing_critical: number; rules_enabled: number };
-}
+import type { Check, ComponentState, Health, SystemAnswer } from '../lib/types.ts';
 
 const TITLES: Record<ComponentState['name'], string> = { 'query-api': 'Query API', collector: 'Collector', alerting: 'Alerting worker' };
 const URL_KEYS: Record<ComponentState['name'], string> = { 'query-api': '', collector: 'FLOWSCOPE_COLLECTOR_URL', alerting: 'FLOWSCOPE_ALERTING_URL' };
