@@ -167,6 +167,33 @@ describe('metric names the dashboards and rules may use are registered by a proc
   });
 });
 
+describe('images', () => {
+  it('compose pins every third-party image to a version and builds each flowscope one from its Dockerfile target', () => {
+    const dockerfile = read(join(DEPLOY, 'Dockerfile'));
+    for (const [name, service] of Object.entries(compose.services)) {
+      const image = service.image ?? '';
+      expect(image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
+      expect(image, name).not.toMatch(/:latest$/);
+      if (image.startsWith('flowscope/')) {
+        expect(image).toBe(`flowscope/${name}:local`);
+        expect(dockerfile).toMatch(new RegExp(`^FROM base AS ${name}$`, 'm'));
+      } else {
+        expect(image, name).toMatch(/:v?\d+(\.\d+)*(-[\w]+)?$/);
+      }
+    }
+  });
+
+  it('Kubernetes runs the flowscope images of the Dockerfile targets, each retagged by the kustomization', () => {
+    const kustomization = parse(read(join(K8S, 'kustomization.yaml'))) as { images: { name: string; newTag: string }[] };
+    const pkg = JSON.parse(read(join(ROOT, 'all-in-one/package.json'))) as { version: string };
+    for (const p of PROCESSES) {
+      const image = find('Deployment', p).spec!.template!.spec.containers[0]! as Container & { image: string };
+      expect(image.image).toBe(`flowscope/${p}:${pkg.version}`);
+      expect(kustomization.images).toContainEqual({ name: `flowscope/${p}`, newTag: pkg.version });
+    }
+  });
+});
+
 describe('compose: mail catcher and reverse proxy', () => {
   const services = compose.services;
 
