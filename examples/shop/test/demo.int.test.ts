@@ -222,6 +222,31 @@ describe('the demo shop against the real stack (README quick start)', () => {
     expect(errors.some((e) => e.message.includes('injected fault'))).toBe(true);
   }, 240_000);
 
+  it('with nothing but Node.js (no PostgreSQL or Redis URL) the shop runs on PGlite and an in-process cart', async () => {
+    const once = commands.find((c) => c.endsWith('demo --once'))!;
+    const env = shopEnv();
+    env.SHOP_DATABASE_URL = '';
+    env.SHOP_REDIS_URL = '';
+    const { code, out } = await run(once, env);
+    expect(code, out).toBe(0);
+    expect(out).toContain('inventory: products in embedded PGlite');
+    expect(out).toContain('orders-api: no payment service (SHOP_PAYMENT_URL unset): the orders API answers payments itself');
+    const r = result(out);
+    expect(r.outcomes.map((o) => o.status)).toEqual([200, 200, 200, 200]);
+    const checkout = r.outcomes.find((o) => o.workflow === 'checkout')!;
+    const layers = await db<{ layer: string }[]>`SELECT DISTINCT layer FROM trace_steps WHERE workflow_id = ${checkout.correlationId!} ORDER BY layer`;
+    expect(layers.map((l) => l.layer)).toEqual(['api', 'cache', 'database', 'service']);
+  }, 240_000);
+
+  it('says how to start flowscope when its collector does not answer', async () => {
+    const once = commands.find((c) => c.endsWith('demo --once'))!;
+    const closed = await freePort();
+    const { code, out } = await run(once, { ...shopEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}` });
+    expect(code).toBe(2);
+    expect(out).toContain(`flowscope's collector does not answer at http://127.0.0.1:${closed}`);
+    expect(out).toContain('start it first (npx pnpm@10.34.8 start) or set OTEL_EXPORTER_OTLP_ENDPOINT');
+  }, 120_000);
+
   it('refuses a bad fault on the command line with a clear message', async () => {
     const once = commands.find((c) => c.endsWith('demo --once'))!;
     const { code, out } = await run(`${once} --fault melt@inventory`, shopEnv());
