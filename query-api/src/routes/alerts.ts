@@ -51,7 +51,21 @@ function checkThresholds(b: RuleBody) {
 
 const conflict = () => errors.conflict('an alert rule with this name exists');
 
+type Deps = { db: Database; config: QueryApiConfig };
+
 export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
+  const deps: Deps = { db, config };
+  listRulesRoute(app, deps);
+  getRuleRoute(app, deps);
+  createRuleRoute(app, deps);
+  updateRuleRoute(app, deps);
+  for (const [action, enabled] of [['disable', false], ['enable', true]] as const) enableRuleRoute(app, deps, action, enabled);
+  listAlertsRoute(app, deps);
+  getAlertRoute(app, deps);
+  listOutboxRoute(app, deps);
+}
+
+function listRulesRoute(app: FastifyInstance, { db, config }: Deps): void {
   app.get<{ Querystring: Page & { enabled?: boolean } }>(
     '/alert-rules',
     {
@@ -67,7 +81,9 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
       return { ...page, limit: req.query.limit, offset: req.query.offset };
     },
   );
+}
 
+function getRuleRoute(app: FastifyInstance, { db }: Deps): void {
   app.get<{ Params: { id: number } }>(
     '/alert-rules/:id',
     { schema: { tags: ['alerts'], summary: 'One alert rule', params: idParams, response: { 200: ruleSchema, ...commonResponses } } },
@@ -77,7 +93,9 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
       return row;
     },
   );
+}
 
+function createRuleRoute(app: FastifyInstance, { db }: Deps): void {
   app.post<{ Body: RuleBody }>(
     '/alert-rules',
     {
@@ -102,17 +120,20 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
       }
     },
   );
+}
 
-  const update = async (id: number, b: RuleBody) => {
-    if (!Object.values(b).some((v) => v !== undefined)) throw badRequest('nothing to update');
-    return db.transaction(async (tx) => {
-      const row = await updateRule(tx, id, b);
-      if (!row) throw notFound('alert rule');
-      checkThresholds(row); // throwing rolls the update back
-      return row;
-    });
-  };
+/** Applies a partial update in a transaction; a rule left without any threshold is rolled back. */
+async function update(db: Database, id: number, b: RuleBody) {
+  if (!Object.values(b).some((v) => v !== undefined)) throw badRequest('nothing to update');
+  return db.transaction(async (tx) => {
+    const row = await updateRule(tx, id, b);
+    if (!row) throw notFound('alert rule');
+    checkThresholds(row); // throwing rolls the update back
+    return row;
+  });
+}
 
+function updateRuleRoute(app: FastifyInstance, { db }: Deps): void {
   app.patch<{ Params: { id: number }; Body: RuleBody }>(
     '/alert-rules/:id',
     {
@@ -127,32 +148,35 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
     },
     async (req) => {
       try {
-        return await update(req.params.id, req.body);
+        return await update(db, req.params.id, req.body);
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict();
         throw err;
       }
     },
   );
+}
 
-  for (const [action, enabled] of [['disable', false], ['enable', true]] as const) {
-    app.post<{ Params: { id: number } }>(
-      `/alert-rules/:id/${action}`,
-      {
-        config: { role: 'admin' },
-        schema: { tags: ['alerts'], summary: `${action === 'disable' ? 'Disable' : 'Enable'} an alert rule (admin)`, params: idParams, response: { 200: ruleSchema, ...commonResponses } },
-      },
-      async (req) => update(req.params.id, { enabled }),
-    );
-  }
+function enableRuleRoute(app: FastifyInstance, { db }: Deps, action: 'disable' | 'enable', enabled: boolean): void {
+  app.post<{ Params: { id: number } }>(
+    `/alert-rules/:id/${action}`,
+    {
+      config: { role: 'admin' },
+      schema: { tags: ['alerts'], summary: `${action === 'disable' ? 'Disable' : 'Enable'} an alert rule (admin)`, params: idParams, response: { 200: ruleSchema, ...commonResponses } },
+    },
+    async (req) => update(db, req.params.id, { enabled }),
+  );
+}
 
-  interface AlertQuery extends Page {
-    state?: 'firing' | 'resolved';
-    severity?: 'warning' | 'critical';
-    rule_id?: number;
-    from?: string;
-    to?: string;
-  }
+interface AlertQuery extends Page {
+  state?: 'firing' | 'resolved';
+  severity?: 'warning' | 'critical';
+  rule_id?: number;
+  from?: string;
+  to?: string;
+}
+
+function listAlertsRoute(app: FastifyInstance, { db, config }: Deps): void {
   app.get<{ Querystring: AlertQuery }>(
     '/alerts',
     {
@@ -187,15 +211,18 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
       return { ...page, limit: q.limit, offset: q.offset };
     },
   );
+}
 
-  const causeSchema = obj({
-    kind: { type: 'string', enum: ['slow', 'error'] }, workflow_type: str, layer: str, component: str, operation: str,
-    window_count: nnum, window_p95_ms: nnum, baseline_p50_ms: nnum, baseline_p95_ms: nnum, ratio: nnum,
-    count: nnum, error_type: nstr, message: nstr, exemplar_workflow_id: nstr,
-  });
-  const alertSchema = obj({ id: num, rule_id: int, rule_name: str, metric: str, workflow_type: nstr, layer: nstr, component: nstr, scope_key: str, severity: str, state: str, value: num, threshold: num, first_seen: str, last_seen: str, resolved_at: nstr, notification_status: str, last_notified_at: nstr, causes: { type: 'array', items: causeSchema } });
-  // The page alert emails link to. `causes`: what the alert points at over the rule's window up
-  // to the alert's last firing evaluation (storage's findAlertCauses, as in the email).
+const causeSchema = obj({
+  kind: { type: 'string', enum: ['slow', 'error'] }, workflow_type: str, layer: str, component: str, operation: str,
+  window_count: nnum, window_p95_ms: nnum, baseline_p50_ms: nnum, baseline_p95_ms: nnum, ratio: nnum,
+  count: nnum, error_type: nstr, message: nstr, exemplar_workflow_id: nstr,
+});
+const alertSchema = obj({ id: num, rule_id: int, rule_name: str, metric: str, workflow_type: nstr, layer: nstr, component: nstr, scope_key: str, severity: str, state: str, value: num, threshold: num, first_seen: str, last_seen: str, resolved_at: nstr, notification_status: str, last_notified_at: nstr, causes: { type: 'array', items: causeSchema } });
+
+// The page alert emails link to. `causes`: what the alert points at over the rule's window up
+// to the alert's last firing evaluation (storage's findAlertCauses, as in the email).
+function getAlertRoute(app: FastifyInstance, { db, config }: Deps): void {
   app.get<{ Params: { id: number } }>(
     '/alerts/:id',
     {
@@ -233,7 +260,9 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
       };
     },
   );
+}
 
+function listOutboxRoute(app: FastifyInstance, { db, config }: Deps): void {
   app.get<{ Querystring: Page & { status?: string; alert_id?: number } }>(
     '/email-outbox',
     {

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FlowscopeError } from '@flowscope/common';
 import {
   findTraceIds, listOperations, listServices, serviceDependencies, spansOfTraces, type Database, type SpanRow, type TagMatch,
@@ -220,9 +220,35 @@ function parseTags(q: SearchQuery): [string, string][] {
   return out;
 }
 
+interface JaegerDeps {
+  db: Database;
+  config: QueryApiConfig;
+  /** Spans of the given traces as Jaeger traces (at most FLOWSCOPE_QUERY_MAX_SPANS spans). */
+  loadTraces: (traceIds: string[]) => Promise<JaegerTrace[]>;
+}
+
+const openSchema = (properties: Record<string, unknown>) => ({ type: 'object', properties });
+const jaegerResponse = { type: 'object', additionalProperties: true, properties: { total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } } };
+
 export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
-  // Errors in Jaeger's envelope: {data: null, errors: [{code, msg}]}.
-  app.setErrorHandler((thrown: FastifyError | FlowscopeError, req, reply) => {
+  app.setErrorHandler(jaegerErrorHandler(config));
+  const loadTraces = async (traceIds: string[]) => {
+    if (traceIds.length === 0) return [];
+    const { spans, truncated } = await spansOfTraces(db, traceIds, config.FLOWSCOPE_QUERY_MAX_SPANS);
+    return toJaegerTraces(spans, traceIds, truncated);
+  };
+  const deps: JaegerDeps = { db, config, loadTraces };
+  servicesRoute(app, deps);
+  serviceOperationsRoute(app, deps);
+  operationsRoute(app, deps);
+  searchTracesRoute(app, deps);
+  traceRoute(app, deps);
+  dependenciesRoute(app, deps);
+}
+
+/** Errors in Jaeger's envelope: {data: null, errors: [{code, msg}]}. */
+function jaegerErrorHandler(config: QueryApiConfig) {
+  return (thrown: FastifyError | FlowscopeError, req: FastifyRequest, reply: FastifyReply) => {
     const err = fromStorageError(thrown, config.FLOWSCOPE_RETRY_AFTER_SECONDS);
     const status =
       err instanceof FlowscopeError ? err.statusCode : err.validation ? 400 : (err.statusCode ?? 500) >= 400 ? (err.statusCode ?? 500) : 500;
@@ -230,25 +256,18 @@ export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryAp
     const msg = status >= 500 && !(err instanceof FlowscopeError && err.expose) ? 'internal error' : err.message;
     if (err instanceof FlowscopeError && err.options.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.options.retryAfterSeconds));
     return reply.code(status).send({ data: null, total: 0, limit: 0, offset: 0, errors: [{ code: status, msg }] });
-  });
-
-  const loadTraces = async (traceIds: string[]) => {
-    if (traceIds.length === 0) return [];
-    const { spans, truncated } = await spansOfTraces(db, traceIds, config.FLOWSCOPE_QUERY_MAX_SPANS);
-    return toJaegerTraces(spans, traceIds, truncated);
   };
+}
 
-  const openSchema = (properties: Record<string, unknown>) => ({ type: 'object', properties });
-  const jaegerResponse = { type: 'object', additionalProperties: true, properties: { total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } } };
-
+function servicesRoute(app: FastifyInstance, { db }: JaegerDeps): void {
   app.get(
     '/api/services',
     { schema: { tags: ['jaeger'], summary: 'Service names (span components)', response: { 200: jaegerResponse } } },
     async () => envelope(await listServices(db)),
   );
+}
 
-  const operations = (service: string, kind?: number) => listOperations(db, service, kind);
-
+function serviceOperationsRoute(app: FastifyInstance, { db }: JaegerDeps): void {
   app.get<{ Params: { service: string } }>(
     '/api/services/:service/operations',
     {
@@ -259,9 +278,11 @@ export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryAp
         response: { 200: jaegerResponse },
       },
     },
-    async (req) => envelope([...new Set((await operations(req.params.service)).map((r) => r.name))]),
+    async (req) => envelope([...new Set((await listOperations(db, req.params.service)).map((r) => r.name))]),
   );
+}
 
+function operationsRoute(app: FastifyInstance, { db }: JaegerDeps): void {
   app.get<{ Querystring: { service: string; spanKind?: string } }>(
     '/api/operations',
     {
@@ -281,11 +302,13 @@ export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryAp
     },
     async (req) => {
       const kind = req.query.spanKind ? KIND_NUMBERS[req.query.spanKind] : undefined;
-      const rows = await operations(req.query.service, kind);
+      const rows = await listOperations(db, req.query.service, kind);
       return envelope(rows.map((r) => ({ name: r.name, spanKind: SPAN_KINDS[r.kind] ?? '' })));
     },
   );
+}
 
+function searchTracesRoute(app: FastifyInstance, { db, config, loadTraces }: JaegerDeps): void {
   app.get<{ Querystring: SearchQuery }>(
     '/api/traces',
     {
@@ -344,7 +367,9 @@ export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryAp
       return envelope(await loadTraces(matches));
     },
   );
+}
 
+function traceRoute(app: FastifyInstance, { loadTraces }: JaegerDeps): void {
   app.get<{ Params: { traceID: string } }>(
     '/api/traces/:traceID',
     {
@@ -361,7 +386,9 @@ export function jaegerRoutes(app: FastifyInstance, db: Database, config: QueryAp
       return envelope(traces);
     },
   );
+}
 
+function dependenciesRoute(app: FastifyInstance, { db }: JaegerDeps): void {
   app.get<{ Querystring: { endTs?: number; lookback?: number } }>(
     '/api/dependencies',
     {

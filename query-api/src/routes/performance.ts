@@ -40,112 +40,121 @@ const pointSchema = obj({
  * merged histogram, so p95 over a step is the p95 of all its spans, not an average of p95s.
  */
 export function performanceRoutes(app: FastifyInstance, db: Database, config: QueryApiConfig): void {
-  app.get<{ Querystring: PerfQuery }>(
-    '/performance',
-    {
-      schema: {
-        tags: ['performance'],
-        summary: 'Latency percentiles, request rate and error rate over time',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            from: { ...dateTime, description: 'default: one hour before `to`' },
-            to: { ...dateTime, description: 'default: now' },
-            step: { type: 'integer', minimum: 60, maximum: 31 * 86400, description: 'seconds, a multiple of 60; default 60' },
-            metric: { type: 'string', pattern: '^[a-z0-9_.]{1,64}$', default: 'duration_ms' },
-            workflow_type: text(),
-            layer: text(64),
-            component: text(),
-            group_by: { type: 'string', pattern: '^(workflow_type|layer|component)(,(workflow_type|layer|component)){0,2}$' },
-          },
-        },
-        response: {
-          200: obj({
-            from: str, to: str, step_seconds: num, metric: str,
-            group_by: { type: 'array', items: str },
-            series: { type: 'array', items: obj({ labels: { type: 'object', additionalProperties: { type: 'string' } }, points: { type: 'array', items: pointSchema } }) },
-          }),
-          ...commonResponses,
-        },
-      },
+  app.get<{ Querystring: PerfQuery }>('/performance', { schema: performanceSchema }, async (req) => performance(db, config, req.query));
+}
+
+const performanceSchema = {
+  tags: ['performance'],
+  summary: 'Latency percentiles, request rate and error rate over time',
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      from: { ...dateTime, description: 'default: one hour before `to`' },
+      to: { ...dateTime, description: 'default: now' },
+      step: { type: 'integer', minimum: 60, maximum: 31 * 86400, description: 'seconds, a multiple of 60; default 60' },
+      metric: { type: 'string', pattern: '^[a-z0-9_.]{1,64}$', default: 'duration_ms' },
+      workflow_type: text(),
+      layer: text(64),
+      component: text(),
+      group_by: { type: 'string', pattern: '^(workflow_type|layer|component)(,(workflow_type|layer|component)){0,2}$' },
     },
-    async (req) => {
-      const q = req.query;
-      const step = q.step ?? 60;
-      if (step % 60 !== 0) throw badRequest('step must be a multiple of 60 seconds (snapshots are per minute)');
-      const { fromMs, toMs } = parseWindow(q, 3_600_000, { nonEmpty: true });
-      const stepMs = step * 1000;
-      const start = Math.floor(fromMs / stepMs) * stepMs;
-      const points = Math.ceil((toMs - start) / stepMs);
-      if (points > config.FLOWSCOPE_QUERY_MAX_POINTS) {
-        throw badRequest(`range / step gives ${points} points, more than ${config.FLOWSCOPE_QUERY_MAX_POINTS}: use a larger step`);
-      }
-      const groupBy = [...new Set((q.group_by ?? '').split(',').filter((g): g is SnapshotGroup => (SNAPSHOT_GROUPS as readonly string[]).includes(g)))];
-      const { cells: scalars, buckets: bucketRows } = await snapshotSeries(db, {
-        metric: q.metric,
-        fromIso: new Date(start).toISOString(),
-        toIso: new Date(toMs).toISOString(),
-        stepSeconds: step,
-        workflow_type: q.workflow_type,
-        layer: q.layer,
-        component: q.component,
-        groupBy,
-      });
-      const seriesKey = (r: Partial<Record<SnapshotGroup, string>>) => JSON.stringify(groupBy.map((c) => r[c]));
-      const cellKey = (r: Partial<Record<SnapshotGroup, string>> & { t: number }) => `${seriesKey(r)}@${Number(r.t)}`;
-      const hist = new Map<string, number[]>();
-      for (const r of bucketRows) {
-        const k = cellKey(r);
-        let b = hist.get(k);
-        if (!b) hist.set(k, (b = emptyBuckets()));
-        const i = Number(r.i) - 1;
-        if (i >= 0 && i < b.length) b[i]! += Number(r.n);
-      }
-      const cells = new Map<string, (typeof scalars)[number]>();
-      const series = new Map<string, Record<string, string>>();
-      for (const r of scalars) {
-        cells.set(cellKey(r), r);
-        const sk = seriesKey(r);
-        if (!series.has(sk)) series.set(sk, Object.fromEntries(groupBy.map((c) => [c, String(r[c])])));
-      }
-      if (groupBy.length === 0 && series.size === 0) series.set(seriesKey({}), {});
-      const out = [...series.entries()]
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([sk, labels]) => {
-          const pts: PerfPoint[] = [];
-          for (let p = 0; p < points; p++) {
-            const tSec = (start + p * stepMs) / 1000;
-            const cell = cells.get(`${sk}@${tSec}`);
-            const n = Number(cell?.n ?? 0);
-            const errors = Number(cell?.errors ?? 0);
-            const b = hist.get(`${sk}@${tSec}`);
-            const min = cell?.min ?? null;
-            const max = cell?.max ?? null;
-            pts.push({
-              time: new Date(tSec * 1000).toISOString(),
-              count: n,
-              rate_per_second: n / step,
-              error_count: errors,
-              error_rate: n > 0 ? errors / n : null,
-              avg_ms: n > 0 ? Number(cell?.total ?? 0) / n : null,
-              min_ms: min === null ? null : Number(min),
-              max_ms: max === null ? null : Number(max),
-              p50_ms: b ? quantile(b, 0.5, min, max) : null,
-              p95_ms: b ? quantile(b, 0.95, min, max) : null,
-              p99_ms: b ? quantile(b, 0.99, min, max) : null,
-            });
-          }
-          return { labels, points: pts };
+  },
+  response: {
+    200: obj({
+      from: str, to: str, step_seconds: num, metric: str,
+      group_by: { type: 'array', items: str },
+      series: { type: 'array', items: obj({ labels: { type: 'object', additionalProperties: { type: 'string' } }, points: { type: 'array', items: pointSchema } }) },
+    }),
+    ...commonResponses,
+  },
+};
+
+/** The /performance answer: the window aligned to the step, one series per group, one point per step. */
+async function performance(db: Database, config: QueryApiConfig, q: PerfQuery) {
+  const step = q.step ?? 60;
+  if (step % 60 !== 0) throw badRequest('step must be a multiple of 60 seconds (snapshots are per minute)');
+  const { fromMs, toMs } = parseWindow(q, 3_600_000, { nonEmpty: true });
+  const stepMs = step * 1000;
+  const start = Math.floor(fromMs / stepMs) * stepMs;
+  const points = Math.ceil((toMs - start) / stepMs);
+  if (points > config.FLOWSCOPE_QUERY_MAX_POINTS) {
+    throw badRequest(`range / step gives ${points} points, more than ${config.FLOWSCOPE_QUERY_MAX_POINTS}: use a larger step`);
+  }
+  const groupBy = [...new Set((q.group_by ?? '').split(',').filter((g): g is SnapshotGroup => (SNAPSHOT_GROUPS as readonly string[]).includes(g)))];
+  const rows = await snapshotSeries(db, {
+    metric: q.metric,
+    fromIso: new Date(start).toISOString(),
+    toIso: new Date(toMs).toISOString(),
+    stepSeconds: step,
+    workflow_type: q.workflow_type,
+    layer: q.layer,
+    component: q.component,
+    groupBy,
+  });
+  return {
+    from: new Date(start).toISOString(),
+    to: new Date(toMs).toISOString(),
+    step_seconds: step,
+    metric: q.metric,
+    group_by: groupBy,
+    series: toSeries(rows, groupBy, { start, step, points }),
+  };
+}
+
+type SeriesRows = Awaited<ReturnType<typeof snapshotSeries>>;
+
+/** Summed cells and histogram buckets → series sorted by label key, with a point (maybe empty) per step. */
+function toSeries(
+  { cells: scalars, buckets: bucketRows }: SeriesRows,
+  groupBy: SnapshotGroup[],
+  { start, step, points }: { start: number; step: number; points: number },
+): { labels: Record<string, string>; points: PerfPoint[] }[] {
+  const stepMs = step * 1000;
+  const seriesKey = (r: Partial<Record<SnapshotGroup, string>>) => JSON.stringify(groupBy.map((c) => r[c]));
+  const cellKey = (r: Partial<Record<SnapshotGroup, string>> & { t: number }) => `${seriesKey(r)}@${Number(r.t)}`;
+  const hist = new Map<string, number[]>();
+  for (const r of bucketRows) {
+    const k = cellKey(r);
+    let b = hist.get(k);
+    if (!b) hist.set(k, (b = emptyBuckets()));
+    const i = Number(r.i) - 1;
+    if (i >= 0 && i < b.length) b[i]! += Number(r.n);
+  }
+  const cells = new Map<string, (typeof scalars)[number]>();
+  const series = new Map<string, Record<string, string>>();
+  for (const r of scalars) {
+    cells.set(cellKey(r), r);
+    const sk = seriesKey(r);
+    if (!series.has(sk)) series.set(sk, Object.fromEntries(groupBy.map((c) => [c, String(r[c])])));
+  }
+  if (groupBy.length === 0 && series.size === 0) series.set(seriesKey({}), {});
+  return [...series.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([sk, labels]) => {
+      const pts: PerfPoint[] = [];
+      for (let p = 0; p < points; p++) {
+        const tSec = (start + p * stepMs) / 1000;
+        const cell = cells.get(`${sk}@${tSec}`);
+        const n = Number(cell?.n ?? 0);
+        const errors = Number(cell?.errors ?? 0);
+        const b = hist.get(`${sk}@${tSec}`);
+        const min = cell?.min ?? null;
+        const max = cell?.max ?? null;
+        pts.push({
+          time: new Date(tSec * 1000).toISOString(),
+          count: n,
+          rate_per_second: n / step,
+          error_count: errors,
+          error_rate: n > 0 ? errors / n : null,
+          avg_ms: n > 0 ? Number(cell?.total ?? 0) / n : null,
+          min_ms: min === null ? null : Number(min),
+          max_ms: max === null ? null : Number(max),
+          p50_ms: b ? quantile(b, 0.5, min, max) : null,
+          p95_ms: b ? quantile(b, 0.95, min, max) : null,
+          p99_ms: b ? quantile(b, 0.99, min, max) : null,
         });
-      return {
-        from: new Date(start).toISOString(),
-        to: new Date(toMs).toISOString(),
-        step_seconds: step,
-        metric: q.metric,
-        group_by: groupBy,
-        series: out,
-      };
-    },
-  );
+      }
+      return { labels, points: pts };
+    });
 }
