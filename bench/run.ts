@@ -20,8 +20,9 @@ import { querySection } from './sections/queries.ts';
 import { alertSection } from './sections/alert.ts';
 import { writerSection } from './sections/writer.ts';
 import { uiSection } from './sections/ui.ts';
+import { rootcauseSection } from './sections/rootcause.ts';
 
-export const SECTIONS: BenchSection[] = [copySection, writerSection, ingestSection, querySection, alertSection, uiSection];
+export const SECTIONS: BenchSection[] = [copySection, writerSection, ingestSection, querySection, alertSection, uiSection, rootcauseSection];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -14,7 +14,7 @@ export async function runEnsurePartitions(db: Database, config: MaintenanceConfi
 
 /**
  * Retention: drops whole daily partitions whose day ended before the retention period
- * (spans: FLOWSCOPE_RETENTION_SPANS_DAYS, snapshots and operation statistics: FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS).
+ * (spans: FLOWSCOPE_RETENTION_SPANS_DAYS, snapshots, their roll-ups and operation statistics: FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS).
  * Never deletes row by row; rows in the default partition are not touched.
  */
 export async function runRetention(db: Database, config: MaintenanceConfig, nowMs: number): Promise<string[]> {
@@ -23,6 +23,8 @@ export async function runRetention(db: Database, config: MaintenanceConfig, nowM
     performance_snapshots: config.FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS,
     // per-operation statistics (baselines) live as long as the snapshots they sit beside
     operation_stats: config.FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS,
+    // roll-ups of the snapshots (five-minute and hour rows) go with them
+    performance_rollups: config.FLOWSCOPE_RETENTION_SNAPSHOTS_DAYS,
   };
   const dropped: string[] = [];
   for (const table of PARTITIONED_TABLES) dropped.push(...(await dropExpiredPartitions(db, table, days[table], new Date(nowMs))));

@@ -36,12 +36,20 @@ async function main(): Promise<void> {
   const collector = buildCollector({ db, config, logger, events });
   // The collector serves its metrics on 4318; the API and the alerting worker share :8000/metrics.
   const registry = new Registry();
-  const queryApi = await buildQueryApi({ db, config, logger, events, registry, ...(redis ? { redis } : {}) });
+  // The System page reads the collector on its own port (known once it listens) and the
+  // alerting worker from the shared registry.
+  const collectorHttp: { url?: string } = {};
+  const queryApi = await buildQueryApi({
+    db, config, logger, events, registry, ...(redis ? { redis } : {}),
+    system: { collectorUrl: () => collectorHttp.url, alertingInProcess: true },
+  });
   await ensureAdminToken(db, logger, config.FLOWSCOPE_ADMIN_TOKEN);
   const alerting = await startAlerting({ db, config, logger, liveEvents: events, registry });
 
   const host = config.FLOWSCOPE_COLLECTOR_HOST ?? '0.0.0.0';
   await collector.app.listen({ host, port: config.FLOWSCOPE_COLLECTOR_PORT });
+  const collectorPort = (collector.app.server.address() as { port: number }).port;
+  collectorHttp.url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${collectorPort}`;
   const grpcPort = await collector.listenGrpc({ host, port: config.FLOWSCOPE_COLLECTOR_GRPC_PORT });
   await queryApi.listen({ host: config.FLOWSCOPE_QUERY_HOST, port: config.FLOWSCOPE_QUERY_PORT });
   logger.info(

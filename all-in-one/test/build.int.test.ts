@@ -1,30 +1,18 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { createTestDatabase, type TestDatabase } from '@flowscope/storage/testing';
 import { UI_DIST_DIR } from '@flowscope/ui';
+import { freePort, sendCheckout } from './helpers.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'compiled-admin-token-0123456789abcdef';
 const SERVER_PACKAGES = ['common', 'storage', 'collector', 'query-api', 'alerting', 'all-in-one'] as const;
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 
 /** The environment of a production process: no tsx, no `flowscope-source` condition inherited. */
 function productionEnv(extra: Record<string, string>): Record<string, string | undefined> {
@@ -134,19 +122,7 @@ describe('compiled JavaScript (tsc build) run with plain node', () => {
       expect(await health.json()).toMatchObject({ status: 'healthy' });
     }
 
-    const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'compiled-shop' }),
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${otlp}/v1/traces` }))],
-    });
-    const tracer = provider.getTracer('compiled');
-    const wf = { 'workflow.type': 'checkout', 'workflow.id': 'compiled-order-1' };
-    const root = tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER, attributes: { ...wf, 'http.request.method': 'POST', 'http.route': '/checkout' } });
-    const db = tracer.startSpan('INSERT orders', { kind: SpanKind.CLIENT, attributes: { ...wf, 'db.system': 'postgresql' } }, trace.setSpan(context.active(), root));
-    db.setStatus({ code: SpanStatusCode.ERROR, message: 'deadlock detected' });
-    db.end();
-    root.end();
-    await provider.forceFlush();
-    await provider.shutdown();
+    await sendCheckout(`http://127.0.0.1:${otlp}/v1/traces`, 'compiled-order-1', { service: 'compiled-shop' });
 
     expect((await fetch(`http://127.0.0.1:${api}/api/v1/debugging/workflows/compiled-order-1`)).status).toBe(401);
     const res = await fetch(`http://127.0.0.1:${api}/api/v1/debugging/workflows/compiled-order-1`, { headers: { authorization: `Bearer ${TOKEN}` } });

@@ -1,26 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { freePort, sendCheckout } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'e2e-admin-token-0123456789abcdef';
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 
 /**
  * The product as a first-time user runs it: `pnpm start` with no database and no Redis
@@ -83,20 +71,7 @@ describe('all-in-one on embedded storage', () => {
   });
 
   it('a workflow exported with the OpenTelemetry SDK comes back through REST and the Jaeger API', async () => {
-    const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'shop-api' }),
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${otlp}/v1/traces` }))],
-    });
-    const tracer = provider.getTracer('e2e');
-    const wf = { 'workflow.type': 'checkout', 'workflow.id': 'e2e-order-1' };
-    const root = tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER, attributes: { ...wf, 'http.request.method': 'POST', 'http.route': '/checkout' } });
-    const db = tracer.startSpan('INSERT orders', { kind: SpanKind.CLIENT, attributes: { ...wf, 'db.system': 'postgresql' } }, trace.setSpan(context.active(), root));
-    db.setStatus({ code: SpanStatusCode.ERROR, message: 'deadlock detected' });
-    db.end();
-    root.end();
-    await provider.forceFlush();
-    await provider.shutdown();
-    const traceId = root.spanContext().traceId;
+    const { traceId, rootSpanId } = await sendCheckout(`http://127.0.0.1:${otlp}/v1/traces`, 'e2e-order-1');
 
     const workflow = await get('/api/v1/debugging/workflows/e2e-order-1');
     expect(workflow.status).toBe(200);
@@ -113,7 +88,7 @@ describe('all-in-one on embedded storage', () => {
     const names = data[0]!.spans.map((s) => s.operationName).sort();
     expect(names).toEqual(['INSERT orders', 'POST /checkout']);
     const child = data[0]!.spans.find((s) => s.operationName === 'INSERT orders')!;
-    expect(child.references).toEqual([expect.objectContaining({ refType: 'CHILD_OF', spanID: root.spanContext().spanId })]);
+    expect(child.references).toEqual([expect.objectContaining({ refType: 'CHILD_OF', spanID: rootSpanId })]);
     const services = await get('/jaeger/api/services');
     expect(services.body.data).toContain('shop-api');
   });

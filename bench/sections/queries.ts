@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { parseConfig } from '@flowscope/common';
-import { BUCKET_COUNT, copyLine, nanosToIso, SPAN_COLUMNS, spanValues, type Database } from '@flowscope/storage';
+import { BUCKET_COUNT, copyLine, ensurePartitions, migrate, nanosToIso, openPostgres, rebuildRollups, SPAN_COLUMNS, spanValues, type Database } from '@flowscope/storage';
 import { buildQueryApi, createToken, queryApiConfigShape } from '@flowscope/query-api';
 import { percentile, round, type BenchContext, type BenchSection } from '../lib/context.ts';
 import { benchDatabase, workloadRecords } from '../lib/db.ts';
@@ -118,8 +118,27 @@ async function load(ctx: BenchContext, db: Database, total: number, now: number)
       WHERE (l = 'api') = (c = 'api-gateway')`,
     [BUCKET_COUNT, new Date(now).toISOString(), [...WORKFLOW_TYPES], SERVICES.slice(1), hours],
   );
+  const hourMs = 3_600_000;
+  await rebuildRollups(db, new Date((Math.floor(now / hourMs) - hours - 1) * hourMs).toISOString(), new Date((Math.floor(now / hourMs) + 1) * hourMs).toISOString());
   await db.query('ANALYZE');
   return { traceIds: sample, loadSeconds };
+}
+
+/** A kept query database (BENCH_KEEP_DB=1), migrated to the current schema; never dropped. */
+async function reusedDatabase(url: string): Promise<{ url: string; db: Database; dispose(): Promise<void> }> {
+  const db = openPostgres({ url, maxConnections: 4 });
+  await migrate(db);
+  await ensurePartitions(db);
+  await db.query('ANALYZE');
+  return { url, db, dispose: () => db.close() };
+}
+
+/** What a reused database holds: its span count, the time it was loaded up to, and a sample of trace ids. */
+async function describe(db: Database): Promise<{ now: number; traceIds: string[]; total: number }> {
+  const [r] = await db.query<{ now: number }>(`SELECT (extract(epoch FROM max(bucket_start)) * 1000 + 60000)::float8 AS now FROM performance_snapshots`);
+  const ids = await db.query<{ trace_id: string }>(`SELECT DISTINCT trace_id FROM trace_steps TABLESAMPLE SYSTEM (1) LIMIT 2000`);
+  const [c] = await db.query<{ n: string }>(`SELECT sum(span_count)::float8 AS n FROM workflow_sessions`);
+  return { now: Number(r!.now), traceIds: ids.map((i) => i.trace_id), total: Number(c!.n) };
 }
 
 const TARGETS_MS: Record<string, number> = {
@@ -138,15 +157,23 @@ const TARGETS_MS: Record<string, number> = {
 export const querySection: BenchSection = {
   name: 'queries',
   async run(ctx) {
-    // BENCH_QUERY_SPANS overrides the sizes; BENCH_KEEP_DB=1 keeps the database for EXPLAIN.
-    const sizes = process.env.BENCH_QUERY_SPANS ? [Number(process.env.BENCH_QUERY_SPANS)] : ctx.sizes.querySpans;
-    for (const total of sizes) {
-      const t = await benchDatabase('fs_bench_queries', 4);
+    // BENCH_QUERY_SPANS overrides the sizes; BENCH_KEEP_DB=1 keeps the database for EXPLAIN;
+    // BENCH_QUERY_DB=<url> reuses such a kept database (migrated to the current schema, not reloaded).
+    const reuse = process.env.BENCH_QUERY_DB;
+    const sizes = reuse ? [0] : process.env.BENCH_QUERY_SPANS ? [Number(process.env.BENCH_QUERY_SPANS)] : ctx.sizes.querySpans;
+    for (let total of sizes) {
+      const t = reuse ? await reusedDatabase(reuse) : await benchDatabase('fs_bench_queries', 4);
       try {
-        const now = Date.now();
-        const { traceIds, loadSeconds } = await load(ctx, t.db, total, now);
-        const copy2 = ctx.find('copy', 'COPY into indexed trace_steps, 2 connections');
-        ctx.add({
+        let now = Date.now();
+        let traceIds: string[];
+        if (reuse) {
+          ({ now, traceIds, total } = await describe(t.db));
+        } else {
+          const loaded = await load(ctx, t.db, total, now);
+          traceIds = loaded.traceIds;
+          const { loadSeconds } = loaded;
+          const copy2 = ctx.find('copy', 'COPY into indexed trace_steps, 2 connections');
+          ctx.add({
           section: 'queries',
           name: `load ${total.toLocaleString('en-US')} spans by COPY (with sessions)`,
           value: total / loadSeconds,
@@ -154,7 +181,8 @@ export const querySection: BenchSection = {
           baseline: copy2 ? 'COPY, 2 connections' : 'none (copy section not run)',
           ratio: copy2 ? total / loadSeconds / copy2.value : null,
           extra: { seconds: round(loadSeconds, 1) },
-        });
+          });
+        }
         const app = await buildQueryApi({
           db: t.db,
           config: parseConfig(queryApiConfigShape, { FLOWSCOPE_RATE_LIMIT_MAX: '1000000' }),
@@ -210,7 +238,7 @@ export const querySection: BenchSection = {
           await app.close();
         }
       } finally {
-        if (process.env.BENCH_KEEP_DB === '1') {
+        if (process.env.BENCH_KEEP_DB === '1' || reuse) {
           ctx.log(`kept ${t.url}`);
           await t.db.close();
         } else await t.dispose();

@@ -27,7 +27,7 @@ describe('pnpm bench --tiny', () => {
     const report = JSON.parse(readFileSync(out, 'utf8')) as { mode: string; rows: BenchRow[] };
     expect(report.mode).toBe('tiny');
     const sections = new Set(report.rows.map((r) => r.section));
-    expect([...sections].sort()).toEqual(['alert', 'copy', 'ingest', 'queries', 'ui', 'writer']);
+    expect([...sections].sort()).toEqual(['alert', 'copy', 'ingest', 'queries', 'rootcause', 'ui', 'writer']);
     for (const r of report.rows) {
       expect(r.baseline, r.name).not.toBe('');
       expect(stdout).toContain(r.name);
@@ -46,6 +46,15 @@ describe('pnpm bench --tiny', () => {
     const queries = report.rows.filter((r) => r.section === 'queries' && r.unit === 'ms');
     expect(queries).toHaveLength(5);
     for (const r of queries) expect(Number.isFinite(r.ratio)).toBe(true);
+    // Root cause: the analysis found the injected slow INSERT; ingest ran with and without
+    // baselines, and the switch did what it says (operation_stats exact with, empty without).
+    const [analysis, baselines] = report.rows.filter((r) => r.section === 'rootcause');
+    expect(analysis!.unit).toBe('ms');
+    expect(analysis!.extra?.top_suspect_is_injected).toBe(true);
+    expect(Number.isFinite(analysis!.ratio)).toBe(true);
+    expect(baselines!.unit).toBe('spans/s');
+    expect(baselines!.ratio).toBeGreaterThan(0);
+    expect(baselines!.extra).toMatchObject({ operation_stats_exact_with: true, operation_stats_empty_without: true });
     const alert = report.rows.find((r) => r.section === 'alert')!;
     expect(alert.extra?.runs).toBe(SIZES.tiny.alertRuns);
     expect(alert.value).toBeGreaterThan(0);

@@ -17,7 +17,7 @@ const isHttp = (a: Record<string, unknown>) =>
   'http.method' in a || 'http.request.method' in a || 'http.route' in a || 'http.url' in a || 'url.full' in a;
 
 /**
- * The span's layer: app.layer when it names a known layer, else inferred per ARCHITECTURE.md:
+ * The span's layer: app.layer when it names a known layer, else inferred as docs/architecture.md describes:
  * db.system → database (cache for key-value stores), messaging → queue, browser SDK →
  * frontend, SERVER http span → api, CLIENT http span → external, else service.
  */
@@ -35,7 +35,7 @@ export function inferLayer(span: DecodedSpan, resource: Record<string, unknown>)
   return 'service';
 }
 
-/** A span's own correlation id candidate, by the fallback order of ARCHITECTURE.md. */
+/** A span's own correlation id candidate, by the fallback order of docs/architecture.md. */
 function ownWorkflowId(a: Record<string, unknown>): string | undefined {
   return (
     s(a['workflow.id']) ??

@@ -46,28 +46,50 @@ export class OperationCatalog {
  * another service does not count; a CLIENT span's self time includes the remote call).
  */
 export function selfTimesMs(spans: readonly SpanRecord[]): number[] {
+  const n = spans.length;
+  if (n === 0) return [];
+  // Times as ms numbers relative to the first span (one BigInt subtraction per time: exact to
+  // the nanosecond for any batch spanning less than ~100 days).
+  const t0 = spans[0]!.startUnixNano;
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
   const index = new Map<string, number>();
-  spans.forEach((s, i) => index.set(`${s.traceId}/${s.spanId}`, i));
+  for (let i = 0; i < n; i++) {
+    const s = spans[i]!;
+    start[i] = Number(s.startUnixNano - t0) / 1e6;
+    end[i] = Number(s.endUnixNano - t0) / 1e6;
+    index.set(s.traceId + s.spanId, i);
+  }
   const kids = new Map<number, number[]>();
-  spans.forEach((s, i) => {
-    if (s.parentSpanId === null) return;
-    const p = index.get(`${s.traceId}/${s.parentSpanId}`);
-    if (p === undefined || p === i) return;
+  for (let i = 0; i < n; i++) {
+    const s = spans[i]!;
+    if (s.parentSpanId === null) continue;
+    const p = index.get(s.traceId + s.parentSpanId);
+    if (p === undefined || p === i) continue;
     const list = kids.get(p);
     if (list) list.push(i);
     else kids.set(p, [i]);
-  });
-  return spans.map((s, i) => {
-    const dur = s.endUnixNano - s.startUnixNano;
+  }
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const a0 = start[i]!;
+    const b0 = end[i]!;
+    const dur = b0 - a0;
     const list = kids.get(i);
-    if (!list) return Number(dur) / 1e6;
-    const iv = list
-      .map((k) => [spans[k]!.startUnixNano > s.startUnixNano ? spans[k]!.startUnixNano : s.startUnixNano, spans[k]!.endUnixNano < s.endUnixNano ? spans[k]!.endUnixNano : s.endUnixNano] as const)
-      .filter(([a, b]) => b > a)
-      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    let covered = 0n;
-    let cs = -1n;
-    let ce = -1n;
+    if (!list) {
+      out[i] = dur > 0 ? dur : 0;
+      continue;
+    }
+    const iv: [number, number][] = [];
+    for (const k of list) {
+      const a = start[k]! > a0 ? start[k]! : a0;
+      const b = end[k]! < b0 ? end[k]! : b0;
+      if (b > a) iv.push([a, b]);
+    }
+    iv.sort((x, y) => x[0] - y[0]);
+    let covered = 0;
+    let cs = 0;
+    let ce = -Infinity;
     for (const [a, b] of iv) {
       if (a > ce) {
         if (ce > cs) covered += ce - cs;
@@ -77,8 +99,9 @@ export function selfTimesMs(spans: readonly SpanRecord[]): number[] {
     }
     if (ce > cs) covered += ce - cs;
     const self = dur - covered;
-    return Number(self > 0n ? self : 0n) / 1e6;
-  });
+    out[i] = self > 0 ? self : 0;
+  }
+  return out;
 }
 
 /**
@@ -88,43 +111,58 @@ export function selfTimesMs(spans: readonly SpanRecord[]): number[] {
  */
 export function deriveOperationDeltas(spans: readonly SpanRecord[], catalog: OperationCatalog): OperationDelta[] {
   const self = selfTimesMs(spans);
-  const byKey = new Map<string, OperationDelta>();
-  spans.forEach((s, i) => {
+  const MINUTE = OPERATION_RESOLUTIONS.minute * 1000;
+  const HOUR = OPERATION_RESOLUTIONS.hour * 1000;
+  // Hot path (every span of every request): one scope string and one map lookup per span; the
+  // few buckets of a scope in one request (usually one minute and one hour) are scanned.
+  const byScope = new Map<string, OperationDelta[]>();
+  const out: OperationDelta[] = [];
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
     const ms = Number(s.endUnixNano - s.startUnixNano) / 1e6;
     const selfMs = self[i]!;
     const startMs = Number(s.startUnixNano / 1_000_000n);
     const operation = catalog.operationOf(s.component, s.name);
-    for (const bucketSeconds of [OPERATION_RESOLUTIONS.minute, OPERATION_RESOLUTIONS.hour]) {
-      const width = bucketSeconds * 1000;
-      const k = {
-        bucketStartMs: Math.floor(startMs / width) * width,
-        bucketSeconds,
-        workflowType: s.workflowType,
-        layer: s.layer,
-        component: s.component,
-        operation,
-      };
-      const key = operationDeltaKey(k);
-      let d = byKey.get(key);
+    const scope = `${s.workflowType}\u0000${s.layer}\u0000${s.component}\u0000${operation}`;
+    let list = byScope.get(scope);
+    if (!list) byScope.set(scope, (list = []));
+    const ok = !s.isError;
+    const dIdx = ok ? bucketIndex(ms) : 0;
+    const sIdx = ok ? bucketIndex(selfMs) : 0;
+    for (let r = 0; r < 2; r++) {
+      const bucketSeconds = r === 0 ? OPERATION_RESOLUTIONS.minute : OPERATION_RESOLUTIONS.hour;
+      const width = r === 0 ? MINUTE : HOUR;
+      const bucketStartMs = Math.floor(startMs / width) * width;
+      let d: OperationDelta | undefined;
+      for (const x of list) {
+        if (x.bucketStartMs === bucketStartMs && x.bucketSeconds === bucketSeconds) {
+          d = x;
+          break;
+        }
+      }
       if (!d) {
-        d = { ...k, count: 0, errorCount: 0, sum: 0, selfSum: 0, min: ms, max: ms, buckets: emptyBuckets(), selfBuckets: emptyBuckets() };
-        byKey.set(key, d);
+        d = {
+          bucketStartMs, bucketSeconds, workflowType: s.workflowType, layer: s.layer, component: s.component, operation,
+          count: 0, errorCount: 0, sum: 0, selfSum: 0, min: ms, max: ms, buckets: emptyBuckets(), selfBuckets: emptyBuckets(),
+        };
+        list.push(d);
+        out.push(d);
       }
       d.count++;
-      if (s.isError) d.errorCount++;
+      if (!ok) d.errorCount++;
       d.sum += ms;
       d.selfSum += selfMs;
       if (ms < d.min) d.min = ms;
       if (ms > d.max) d.max = ms;
       // The histograms (what baselines read) hold successful spans only: a baseline is how long
       // the operation usually takes when it works, so timeouts and fast failures do not move it.
-      if (!s.isError) {
-        d.buckets[bucketIndex(ms)]! += 1;
-        d.selfBuckets[bucketIndex(selfMs)]! += 1;
+      if (ok) {
+        d.buckets[dIdx]! += 1;
+        d.selfBuckets[sIdx]! += 1;
       }
     }
-  });
-  return [...byKey.values()];
+  }
+  return out;
 }
 
 /** Adds deltas with the same key together (a flush merges the deltas of many requests). */

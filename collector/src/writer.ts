@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { errors } from '@flowscope/common';
 import {
+  applyFlushCounts,
   classifyDbError,
   claimReceipts,
   writeOperationDeltas,
@@ -64,6 +65,9 @@ interface Pending {
 
 const codeOf = dbErrorCode;
 
+/** A flush holds a request committed before: its counts must not be applied again. */
+class RetriedRequest extends Error {}
+
 /** Kept for callers of the collector package; the classification lives in storage. */
 export { isConnectionError };
 
@@ -86,6 +90,8 @@ export class GroupCommitWriter {
   private probe: NodeJS.Timeout | undefined;
   private idle: Array<() => void> = [];
   private linger: NodeJS.Timeout | undefined;
+  /** The last fused attempt found a retried request: write this flush the careful way. */
+  private retryInFlush = false;
 
   constructor(
     private readonly db: Database,
@@ -200,7 +206,8 @@ export class GroupCommitWriter {
     const end = this.metrics.writeDuration.startTimer();
     for (let attempt = 1; ; attempt++) {
       try {
-        const { result, fresh } = await this.db.transaction(async (tx) => {
+        const fast = observationMode && !this.retryInFlush ? await this.writeFused(items, spans, errs, receipts) : undefined;
+        const { result, fresh } = fast ?? await this.db.transaction(async (tx) => {
           // Receipts first: they decide which requests' counts are applied (exactly once).
           const fresh = await claimReceipts(tx, receipts);
           const counted = items.filter((i) => i.receipt === undefined || fresh.has(i.receipt));
@@ -213,6 +220,7 @@ export class GroupCommitWriter {
           await writeOperationDeltas(tx, mergeOperationDeltas(counted.flatMap((i) => i.opDeltas ?? [])));
           return { result: r, fresh };
         });
+        this.retryInFlush = false;
         end();
         this.metrics.writeBatchSpans.observe(spans.length);
         this.metrics.stored.inc(result.inserted);
@@ -222,6 +230,35 @@ export class GroupCommitWriter {
         if (classifyDbError(err) === 'retry' && attempt < 5) continue;
         throw err;
       }
+    }
+  }
+
+  /**
+   * A flush whose requests are all new (the common case): the receipts, the sessions of every
+   * span (kept or sampled out), the snapshot and per-operation deltas in one statement
+   * (applyFlushCounts), then the kept spans and their errors. Sampled-out traces thus cost their
+   * share of one statement per flush, not statements of their own. If a request of the flush
+   * was committed before (an exporter's retry), the transaction is rolled back and the flush is
+   * written the careful way (receipts first, then only the new requests' counts).
+   */
+  private async writeFused(items: WriteItem[], spans: SpanRecord[], errs: ErrorRecord[], receipts: string[]) {
+    const expected = new Set(receipts).size;
+    try {
+      return await this.db.transaction(async (tx) => {
+        const counts = await applyFlushCounts(tx, {
+          receipts,
+          observations: items.flatMap((i) => i.observations ?? []),
+          snapshots: mergeDeltas(items.flatMap((i) => i.deltas ?? [])),
+          operations: mergeOperationDeltas(items.flatMap((i) => i.opDeltas ?? [])),
+        });
+        if (counts.fresh.size < expected) throw new RetriedRequest();
+        const r = await writeSpanBatch(tx, { spans, errors: errs, observations: [] });
+        return { result: { ...r, transitions: counts.transitions }, fresh: counts.fresh };
+      });
+    } catch (err) {
+      if (!(err instanceof RetriedRequest)) throw err;
+      this.retryInFlush = true;
+      return undefined;
     }
   }
 

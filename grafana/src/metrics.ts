@@ -1,6 +1,6 @@
 /**
  * Prometheus metric names the dashboards and alerting rules may use: the seed system's panel
- * metrics (ARCHITECTURE.md keeps their names) and the collector's own counters. Tests hold
+ * metrics (docs/architecture.md keeps their names) and the collector's own counters. Tests hold
  * the dashboards and `prometheus/rules/flowscope.rules.yml` to this list, so a renamed
  * metric breaks a test instead of a panel.
  */

@@ -2,7 +2,9 @@
  * Building blocks shared by the dashboards: Prometheus queries, panels with flowscope's
  * defaults, variables, links from table cells to the flowscope UI and to the trace view.
  */
-import { DashboardLinkBuilder, DashboardLinkType, QueryVariableBuilder, TextBoxVariableBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, QueryVariableBuilder, TextBoxVariableBuilder, VariableRefresh, VariableSort,
+} from '@grafana/grafana-foundation-sdk/dashboard';
 import type { DynamicConfigValue } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   BigValueColorMode, BigValueGraphMode, LegendDisplayMode, LegendPlacement, ReduceDataOptionsBuilder, SortOrder, TableCellDisplayMode, TableSortByFieldStateBuilder,
@@ -14,7 +16,7 @@ import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { FLOWSCOPE_API, PROMETHEUS } from './datasources.ts';
-import { JsonApiQueryBuilder } from './queries.ts';
+import { JsonApiQueryBuilder, type JsonApiField } from './queries.ts';
 
 export const TAGS = ['flowscope', 'generated'];
 export const TRACES_UID = 'flowscope-workflow-traces';
@@ -77,6 +79,22 @@ export function api(path: string, refId = 'A'): JsonApiQueryBuilder {
   return new JsonApiQueryBuilder(path, refId);
 }
 
+/** A column of a REST list: the item field under `$.data[*]`, the column name, its type. */
+export type Column = [field: string, name: string, type?: JsonApiField['type']];
+
+/** A JSON API query on a REST list (`{ data: [...] }`): its query parameters, then its columns. */
+export function apiList(path: string, params: [string, string][], columns: Column[], refId = 'A'): JsonApiQueryBuilder {
+  const query = api(path, refId);
+  for (const [key, value] of params) query.param(key, value);
+  for (const [field, name, type] of columns) query.field(`$.data[*].${field}`, name, type);
+  return query;
+}
+
+/** A table of workflows or errors whose "Workflow id" and "Trace" columns open those pages. */
+export function runsTable(title: string, description: string, width: number, height: number, query: JsonApiQueryBuilder): TablePanel {
+  return withLinks(table(title, description, width, height).withTarget(query), workflowLink('Workflow id'), traceLink('Trace'));
+}
+
 /** Warning and critical threshold series drawn as dashed orange and red lines. */
 export const THRESHOLD_LINE_OVERRIDES: { regexp: string; color: string }[] = [
   { regexp: '.*warning.*', color: 'orange' },
@@ -97,6 +115,11 @@ export function withThresholdLines(panel: TimeseriesPanel): TimeseriesPanel {
 /** Cell links: a column of workflow ids opens the flowscope UI's workflow page. */
 export function workflowLink(column: string): [string, DynamicConfigValue[]] {
   return [column, [{ id: 'links', value: [{ title: 'Open the workflow in flowscope', url: '${flowscope_url}/workflows/${__value.raw}', targetBlank: true }] }]];
+}
+
+/** Cell links: a column of alert ids opens the flowscope UI's alert page. */
+export function alertLink(column: string): [string, DynamicConfigValue[]] {
+  return [column, [{ id: 'links', value: [{ title: 'Open the alert in flowscope', url: '${flowscope_url}/alerts/${__value.raw}', targetBlank: true }] }]];
 }
 
 /** Cell links: a column of trace ids opens Grafana's trace view (the traces dashboard's waterfall) and the flowscope UI's trace page. */
@@ -160,6 +183,26 @@ export function flowscopeUrlVariable(): TextBoxVariableBuilder {
     .description('Base URL of the flowscope UI (the query API) as your browser reaches it; table links open its pages.')
     .defaultValue('http://localhost:8000')
     .current({ text: 'http://localhost:8000', value: 'http://localhost:8000', selected: false });
+}
+
+/**
+ * A dashboard with flowscope's header, the same on all six: the tags, links to the others,
+ * the browser's time zone, editable; by default a shared crosshair, a 30 s refresh and the
+ * last hour.
+ */
+export function flowscopeDashboard(
+  title: string,
+  uid: string,
+  description: string,
+  options: { from?: string; refresh?: string; crosshair?: boolean } = {},
+): DashboardBuilder {
+  const builder = new DashboardBuilder(title).uid(uid).description(description).tags(TAGS).editable();
+  if (options.crosshair ?? true) builder.tooltip(DashboardCursorSync.Crosshair);
+  return builder
+    .refresh(options.refresh ?? '30s')
+    .time({ from: options.from ?? 'now-1h', to: 'now' })
+    .timezone('browser')
+    .link(dashboardLinks());
 }
 
 /** Links in every dashboard's header to the other flowscope dashboards. */

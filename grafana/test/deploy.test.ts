@@ -1,6 +1,6 @@
 /**
  * deploy/ holds no code, and Docker does not run on the test machine, so its files are parsed
- * and held to the contract: ports and probes of ARCHITECTURE.md, configuration names, the
+ * and held to the contract: ports and probes of docs/architecture.md, configuration names, the
  * compose mounts of grafana/ and prometheus/, and a Dockerfile that installs the workspace with
  * --frozen-lockfile, compiles it and runs the compiled JavaScript (all-in-one/test/build.int.test.ts
  * runs that build for real).
@@ -17,7 +17,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const DEPLOY = join(ROOT, 'deploy');
 const read = (path: string): string => readFileSync(path, 'utf8');
 
-/** ARCHITECTURE.md: processes, their ports and entry points. */
+/** docs/architecture.md: processes, their ports and entry points. */
 const PROCESSES = {
   collector: { port: 4318, extraPorts: [4317], main: 'collector/src/main.ts' },
   'query-api': { port: 8000, extraPorts: [], main: 'query-api/src/main.ts' },
@@ -26,7 +26,7 @@ const PROCESSES = {
 type ProcessName = keyof typeof PROCESSES;
 const NAMES = Object.keys(PROCESSES) as ProcessName[];
 
-/** ARCHITECTURE.md: configuration names kept from the replaced system; new ones use FLOWSCOPE_. */
+/** docs/architecture.md: configuration names kept from the replaced system; new ones use FLOWSCOPE_. */
 const LEGACY_NAMES = new Set([
   'DATABASE_URL', 'REDIS_URL', 'DEBUGGING_ENABLED', 'DEBUGGING_TRACE_SAMPLING_RATE', 'DEBUGGING_MAX_TRACE_DURATION',
   'DEBUGGING_PERFORMANCE_MONITORING', 'DEBUGGING_ERROR_LOGGING', 'DEBUGGING_API_RESPONSE_TIME_WARNING',
@@ -78,13 +78,21 @@ describe('deploy/Dockerfile', () => {
     expect(stage('base').find((l) => l.includes('install'))).toMatch(/pnpm@10\.34\.8 install --frozen-lockfile --prod --filter '@flowscope\/all-in-one\.\.\.'/);
   });
 
-  it.each(['build', 'base'])('%s: copies the lockfile, patches and every workspace manifest before installing', (name) => {
-    const lines = stage(name);
+  it('the manifests stage holds the lockfile, the patches and every workspace manifest', () => {
+    const lines = stage('manifests');
+    expect(dockerfile).toMatch(/^FROM scratch AS manifests$/m);
     const copied = lines.map((l) => /^COPY (\S+)\/package\.json \1\/$/.exec(l)?.[1]).filter(Boolean);
     expect(copied.sort()).toEqual([...workspace.packages].sort());
+    expect(lines).toContain('COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./');
+    expect(lines).toContain('COPY patches/ patches/');
+    expect(lines.filter((l) => l.startsWith('COPY')).length).toBe(workspace.packages.length + 2);
+  });
+
+  it.each(['build', 'base'])('%s: installs from the manifests stage before copying anything else', (name) => {
+    const lines = stage(name);
     const install = lines.findIndex((l) => l.includes('install --frozen-lockfile'));
-    expect(lines.indexOf('COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./')).toBeLessThan(install);
-    expect(lines.indexOf('COPY patches/ patches/')).toBeLessThan(install);
+    expect(lines.findIndex((l) => l.startsWith('COPY'))).toBe(lines.indexOf('COPY --from=manifests /app/ ./'));
+    expect(lines.indexOf('COPY --from=manifests /app/ ./')).toBeLessThan(install);
     const pkg = JSON.parse(read(join(ROOT, 'package.json'))) as { pnpm?: { patchedDependencies?: Record<string, string> } };
     for (const patch of Object.values(pkg.pnpm?.patchedDependencies ?? {})) expect(existsSync(join(ROOT, patch)), patch).toBe(true);
   });
@@ -170,7 +178,7 @@ describe('deploy/docker-compose.yml', () => {
   const services = compose.services;
 
   it('runs the whole stack', () => {
-    expect(Object.keys(services).sort()).toEqual(['alerting', 'collector', 'grafana', 'postgres', 'prometheus', 'query-api', 'redis']);
+    expect(Object.keys(services).sort()).toEqual(['alerting', 'collector', 'grafana', 'mailpit', 'nginx', 'postgres', 'prometheus', 'query-api', 'redis']);
   });
 
   it.each(NAMES)('%s: built from deploy/Dockerfile, on PostgreSQL and Redis, healthy on GET /health of its port', (name) => {
@@ -179,7 +187,11 @@ describe('deploy/docker-compose.yml', () => {
     expect(service.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile', target: name });
     expect(service.environment?.DATABASE_URL).toMatch(/^postgres:\/\/flowscope:.*@postgres:5432\/flowscope$/);
     expect(service.environment?.REDIS_URL).toBe('redis://redis:6379');
-    expect(service.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    expect(service.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+      ...(name === 'alerting' ? { mailpit: { condition: 'service_started' } } : {}),
+    });
     expect(service.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/health`);
     for (const key of Object.keys(service.environment ?? {})) expect(isFlowscopeName(key), key).toBe(true);
   });
@@ -310,9 +322,11 @@ describe('deploy/k8s', () => {
     const container = find('Deployment', name)!.spec!.template!.spec.containers[0]!;
     expect(container.envFrom).toEqual([{ configMapRef: { name: 'flowscope-config' } }]);
     const secrets = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
-    const expected = name === 'alerting' ? ['DATABASE_URL', 'REDIS_URL', 'EMAIL_HOST_PASSWORD'] : ['DATABASE_URL', 'REDIS_URL'];
+    const own = { alerting: ['EMAIL_HOST_PASSWORD'], 'query-api': ['FLOWSCOPE_ADMIN_TOKEN'], collector: ['FLOWSCOPE_INGEST_TOKENS'] }[name];
+    const expected = ['DATABASE_URL', 'REDIS_URL', ...own];
     expect(Object.keys(secrets)).toEqual(expected);
-    for (const key of expected) expect(secrets[key]).toEqual({ name: 'flowscope-secrets', key });
+    // the tokens are optional keys: without them the processes start as documented
+    for (const key of expected) expect(secrets[key]).toEqual({ name: 'flowscope-secrets', key, ...(key.endsWith('_TOKEN') || key.endsWith('_TOKENS') ? { optional: true } : {}) });
     const example = find('Secret', 'flowscope-secrets');
     for (const key of expected) expect(example?.stringData, key).toHaveProperty(key);
   });

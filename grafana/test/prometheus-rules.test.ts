@@ -1,7 +1,7 @@
 /**
  * Structure of prometheus/ (not a pnpm package, so its YAML is checked here). promtool checks
  * syntax and runs the rule unit tests (prometheus/check.sh); this holds the files to the
- * contract: scrape targets and ports of ARCHITECTURE.md, and metric names that exist.
+ * contract: scrape targets and ports of docs/architecture.md, and metric names that exist.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,7 +69,7 @@ describe('prometheus/prometheus.yml', () => {
     scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
   };
 
-  it('scrapes every flowscope process on its ARCHITECTURE.md port by compose service name', () => {
+  it('scrapes every flowscope process on its docs/architecture.md port by compose service name', () => {
     const jobs = Object.fromEntries(
       config.scrape_configs.map((s) => [s.job_name, { path: s.metrics_path ?? '/metrics', targets: s.static_configs.flatMap((c) => c.targets) }]),
     );

@@ -3,7 +3,7 @@
  * list of problems so that `initFlowscope` can log one warning and hand back a no-op handle.
  */
 
-/** The layers of ARCHITECTURE.md's span conventions (`app.layer`). */
+/** The layers of the span conventions in docs/architecture.md (`app.layer`). */
 export const LAYERS = ['frontend', 'api', 'service', 'database', 'cache', 'queue', 'external'] as const;
 export type Layer = (typeof LAYERS)[number];
 
@@ -51,6 +51,10 @@ export interface FlowscopeOptions {
   defaultInstrumentations?: boolean;
   /** Attribute key fragments whose values are redacted before export (default: the collector's defaults). */
   redactKeys?: string[];
+  /** Scrub secrets inside values, span and event names and status messages too, as the collector's FLOWSCOPE_REDACT_VALUES (default true). */
+  redactValues?: boolean;
+  /** More secrets to scrub from every value: regular expression sources (case-insensitive), as the collector's FLOWSCOPE_REDACT_VALUE_PATTERNS. */
+  redactValuePatterns?: string[];
   /**
    * On SIGTERM and SIGINT, flush and shut down, then let the signal end the process as it
    * would have (default false: call `shutdown()` from your own handler).
@@ -73,6 +77,8 @@ export interface ResolvedConfig {
   instrumentations: unknown[];
   defaultInstrumentations: boolean;
   redactKeys: string[] | undefined;
+  redactValues: boolean;
+  redactValuePatterns: string[];
   shutdownOnSignals: boolean;
 }
 
@@ -154,6 +160,21 @@ function isAttributeRecord(value: unknown): value is Record<string, string | num
   );
 }
 
+/** Problems of a redactValuePatterns option: an array of valid regular expression sources. */
+export function patternProblems(patterns: unknown): string[] {
+  if (patterns === undefined) return [];
+  if (!Array.isArray(patterns) || !patterns.every((p) => typeof p === 'string')) return ['redactValuePatterns must be an array of regular expression sources'];
+  const problems: string[] = [];
+  for (const p of patterns) {
+    try {
+      new RegExp(p, 'gi');
+    } catch (error) {
+      problems.push(`redactValuePatterns: ${JSON.stringify(p)} is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  return problems;
+}
+
 /** Checks every option and reports every problem at once; never throws. */
 export function resolveConfig(options: unknown, defaultEnv: Record<string, string | undefined>): ConfigResult {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -187,7 +208,7 @@ export function resolveConfig(options: unknown, defaultEnv: Record<string, strin
   }
   const env = typeof o.env === 'object' && o.env !== null ? (o.env as Record<string, string | undefined>) : defaultEnv;
 
-  for (const name of ['defaultInstrumentations', 'shutdownOnSignals'] as const) {
+  for (const name of ['defaultInstrumentations', 'shutdownOnSignals', 'redactValues'] as const) {
     if (o[name] !== undefined && typeof o[name] !== 'boolean') problems.push(`${name} must be a boolean`);
   }
   if (o.instrumentations !== undefined && !Array.isArray(o.instrumentations)) {
@@ -196,6 +217,7 @@ export function resolveConfig(options: unknown, defaultEnv: Record<string, strin
   if (o.redactKeys !== undefined && !(Array.isArray(o.redactKeys) && o.redactKeys.every((k) => typeof k === 'string'))) {
     problems.push('redactKeys must be an array of strings');
   }
+  problems.push(...patternProblems(o.redactValuePatterns));
   const tracesUrl = resolveTracesUrl(problems, o.endpoint, env);
   const exportTimeoutMillis = positiveInt(problems, 'exportTimeoutMillis', o.exportTimeoutMillis, 10_000);
   const maxQueueSize = positiveInt(problems, 'maxQueueSize', o.maxQueueSize, 2048);
@@ -218,6 +240,8 @@ export function resolveConfig(options: unknown, defaultEnv: Record<string, strin
       instrumentations: (o.instrumentations as unknown[] | undefined) ?? [],
       defaultInstrumentations: (o.defaultInstrumentations as boolean | undefined) ?? true,
       redactKeys: o.redactKeys as string[] | undefined,
+      redactValues: (o.redactValues as boolean | undefined) ?? true,
+      redactValuePatterns: (o.redactValuePatterns as string[] | undefined) ?? [],
       shutdownOnSignals: (o.shutdownOnSignals as boolean | undefined) ?? false,
     },
   };

@@ -160,9 +160,12 @@ function globalsTaken(): boolean {
 }
 
 function start(config: ResolvedConfig, logger: Logger): FlowscopeHandle {
+  const redactor = new Redactor(config.redactKeys, { values: config.redactValues, patterns: config.redactValuePatterns });
+  const resourceAttributes: Record<string, string | number | boolean> = { ...config.resourceAttributes };
+  redactor.attributes(resourceAttributes);
   const resource = defaultResource().merge(
     resourceFromAttributes({
-      ...config.resourceAttributes,
+      ...resourceAttributes,
       [ATTR_SERVICE_NAME]: config.serviceName,
       ...(config.serviceVersion !== undefined ? { [ATTR_SERVICE_VERSION]: config.serviceVersion } : {}),
     }),
@@ -179,7 +182,7 @@ function start(config: ResolvedConfig, logger: Logger): FlowscopeHandle {
     exportTimeoutMillis: config.exportTimeoutMillis,
   });
   // Order matters: attributes are set (and secrets redacted) before the batch processor sees the span end.
-  const spanProcessors = [new WorkflowSpanProcessor(config.layer, { redactor: new Redactor(config.redactKeys) }), batch];
+  const spanProcessors = [new WorkflowSpanProcessor(config.layer, { redactor }), batch];
   const propagator = createPropagator();
 
   const flush = async (): Promise<void> => {

@@ -9,7 +9,8 @@
  * (started with `db.system`, `db.system.name` or `messaging.system`) belongs to the database
  * or queue layer, so it gets no `app.layer` and the collector infers it.
  *
- * On end, secret-named attributes (span, events, links) are redacted in place, before any
+ * On end, secrets are redacted in place with the collector's rules (secret-named attributes,
+ * and secrets inside values, span and event names and the status message), before any
  * exporting processor placed after this one sees the span.
  */
 import type { Context } from '@opentelemetry/api';
@@ -63,9 +64,18 @@ export class WorkflowSpanProcessor implements SpanProcessor {
       if (slot.type !== undefined && attributes[WORKFLOW_TYPE] === undefined) attributes[WORKFLOW_TYPE] = slot.type;
       if (slot.id !== undefined && attributes[WORKFLOW_ID] === undefined) attributes[WORKFLOW_ID] = slot.id;
     }
-    this.redactor.attributes(attributes);
-    for (const event of span.events) this.redactor.attributes(event.attributes as Record<string, unknown> | undefined);
-    for (const link of span.links) this.redactor.attributes(link.attributes as Record<string, unknown> | undefined);
+    const r = this.redactor;
+    const count = { n: 0 };
+    r.attributes(attributes);
+    const named = span as { name: string };
+    named.name = r.text(named.name, count);
+    const status = span.status as { message?: string };
+    if (typeof status.message === 'string') status.message = r.text(status.message, count);
+    for (const event of span.events) {
+      (event as { name: string }).name = r.text(event.name, count);
+      if (event.attributes) r.attributes(event.attributes as Record<string, unknown>);
+    }
+    for (const link of span.links) if (link.attributes) r.attributes(link.attributes as Record<string, unknown>);
   }
 
   forceFlush(): Promise<void> {

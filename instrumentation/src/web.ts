@@ -24,6 +24,7 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { WorkflowSpanProcessor } from './processor.ts';
 import { createPropagator } from './propagator.ts';
 import { Redactor } from './redact.ts';
+import { patternProblems } from './config.ts';
 import { contextWithWorkflow, isValidWorkflowValue, newWorkflowId } from './workflow.ts';
 import type { WorkflowRef } from './workflow.ts';
 
@@ -39,6 +40,10 @@ export interface FlowscopeWebOptions {
   /** URLs of other origins that get trace headers (same-origin calls always do). Default: none. */
   propagateTo?: (string | RegExp)[];
   redactKeys?: string[];
+  /** Scrub secrets inside values too (default true), as on Node and in the collector. */
+  redactValues?: boolean;
+  /** More secrets to scrub from every value (regular expression sources, case-insensitive). */
+  redactValuePatterns?: string[];
   /** Delay between two exports, ms (default 1000). */
   scheduledDelayMillis?: number;
 }
@@ -70,13 +75,18 @@ export function initFlowscopeWeb(options: FlowscopeWebOptions): FlowscopeWebHand
       console.warn('flowscope: browser instrumentation disabled: serviceName must be a non-empty string');
       return disabled;
     }
+    const problems = patternProblems(options.redactValuePatterns);
+    if (problems.length > 0) {
+      console.warn(`flowscope: browser instrumentation disabled: ${problems.join('; ')}`);
+      return disabled;
+    }
     const endpoint = (options.endpoint ?? 'http://localhost:4318').replace(/\/+$/, '');
     const exporter = new OTLPTraceExporter({ url: `${endpoint}/v1/traces` });
     const provider = new WebTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
       spanProcessors: [
         new WorkflowSpanProcessor('frontend', {
-          redactor: new Redactor(options.redactKeys),
+          redactor: new Redactor(options.redactKeys, { values: options.redactValues, patterns: options.redactValuePatterns }),
           fallback: (span) => (span.instrumentationScope.name.includes('document-load') ? page : current),
         }),
         new BatchSpanProcessor(exporter, { scheduledDelayMillis: options.scheduledDelayMillis ?? 1000 }),

@@ -158,28 +158,51 @@ describe('Fastify one-liner', () => {
 });
 
 describe('sanitisation at the source', () => {
-  it('never sends a secret attribute, event attribute or URL query secret unredacted', async () => {
+  it('never sends a secret (named key, or inside a value, name or message) unredacted', async () => {
     const collector = await receiver();
-    const fs = init({ serviceName: 'svc', endpoint: collector.url, defaultInstrumentations: false });
+    const fs = init({ serviceName: 'svc', endpoint: collector.url, defaultInstrumentations: false, redactValuePatterns: ['order-secret-[0-9]+'] });
     const secret = 'hunter2-s3cr3t-value';
     fs.withWorkflow('login', 'l-1', () => {
-      const span = fs.tracer.startSpan('login', {
-        attributes: { 'user.password': secret, 'http.request.header.authorization': `Bearer ${secret}`, 'url.full': `https://idp/cb?code=1&access_token=${secret}`, 'user.name': 'ada' },
+      const span = fs.tracer.startSpan(`GET /cb?access_token=${secret}`, {
+        attributes: {
+          'user.password': secret,
+          'http.request.header.authorization': `Bearer ${secret}`,
+          'url.full': `https://idp/cb?code=1&access_token=${secret}`,
+          'db.statement': `SELECT * FROM users WHERE password_hash = '${secret}'`,
+          'server.address': `postgres://app:${secret}@db/shop`,
+          note: 'ref order-secret-42',
+          'user.name': 'ada',
+        },
       });
-      span.addEvent('retry', { 'db.connection.password': secret, attempt: 2 });
+      span.addEvent(`retry with password=${secret}`, { 'db.connection.password': secret, attempt: 2, detail: `Bearer ${secret}` });
+      span.setStatus({ code: 2, message: `login failed: token=${secret}` });
       span.end();
     });
     await fs.shutdown();
     const [span] = collector.spans();
+    expect(span?.name).toBe(`GET /cb?access_token=${REDACTED}`);
     expect(span?.attributes).toMatchObject({
       'user.password': REDACTED,
       'http.request.header.authorization': REDACTED,
-      'url.full': `https://idp/cb?code=1&access_token=${REDACTED}`,
+      'url.full': `https://idp/cb?code=${REDACTED}&access_token=${REDACTED}`,
+      'db.statement': 'SELECT * FROM users WHERE password_hash = ?',
+      'server.address': `postgres://${REDACTED}@db/shop`,
+      note: `ref ${REDACTED}`,
       'user.name': 'ada',
     });
     const wire = JSON.stringify(collector.requests.map((r) => r.body));
     expect(wire).toContain('"attempt"');
     expect(wire).not.toContain(secret);
+    expect(wire).not.toContain('order-secret-42');
+    expect(wire).toContain(`login failed: token=${REDACTED}`);
+  });
+
+  it('refuses an invalid redactValuePatterns entry with one warning (no-op handle)', () => {
+    const warnings: string[] = [];
+    const fs = init({ serviceName: 'svc', redactValuePatterns: ['ok', '(unclosed'], logger: { warn: (m) => warnings.push(m) } });
+    expect(fs.enabled).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('redactValuePatterns: "(unclosed" is not a valid regular expression');
   });
 
   it.each(['password', 'db.password', 'x-api-key', 'aws_secret_access_key', 'session_token', 'sessionId', 'http.request.header.cookie', 'user.id', 'token_count_x', 'passage'])(

@@ -18,6 +18,7 @@ import { errorRoutes } from './routes/errors.ts';
 import { performanceRoutes } from './routes/performance.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { healthRoutes } from './routes/health.ts';
+import { systemRoutes, type SystemDeps } from './routes/system.ts';
 import { jaegerRoutes } from './routes/jaeger.ts';
 import { liveStreamRoutes } from './ws.ts';
 import { uiRoutes } from './ui.ts';
@@ -54,6 +55,8 @@ export interface QueryApiDeps {
   /** Sees every route as it is registered (tests walk the route table with it). */
   onRoute?: (route: RouteOptions) => void;
   now?: () => number;
+  /** The System page's view of the other processes (the all-in-one's collector port, its in-process alerting worker). */
+  system?: Omit<SystemDeps, 'registry' | 'checks'>;
   /** The built UI served at `/` (default: the @flowscope/ui package's dist folder). */
   uiDir?: string;
 }
@@ -300,6 +303,7 @@ export async function buildQueryApi(deps: QueryApiDeps): Promise<FastifyInstance
       performanceRoutes(api, db, config);
       alertRoutes(api, db, config);
       healthRoutes(api, db, config, deps.now);
+      systemRoutes(api, config, { registry, checks, ...deps.system });
       api.get(
         '/me',
         {

@@ -10,6 +10,7 @@ import { writeSpans, type Database, type SpanRecord } from '@flowscope/storage';
 import { openTestDatabase } from '@flowscope/storage/testing';
 import { uiBuilt } from '@flowscope/ui';
 import { LocalEventBus } from '../src/index.ts';
+import { parsePrometheusText } from '../src/system.ts';
 import { makeApp, makeTokens, testLogger, type Tokens } from './helpers.ts';
 import { expectAccessible, launchChromium, newPage, saveScreenshot, type Browser } from './browser.ts';
 
@@ -31,6 +32,8 @@ describe('the browser UI', () => {
   const failedId = `ui-failed-${run}`;
   const bigId = `ui-big-${run}`;
   const slowId = `ui-slow-search-${run}`;
+  const retriedId = `ui-retried-${run}`;
+  let retriedTraces: [string, string];
 
   /** One workflow through the SDK: an API span over a database query and a payment call that fails when asked. */
   async function sendWorkflow(id: string, type: string, fail: boolean): Promise<void> {
@@ -90,6 +93,25 @@ describe('the browser UI', () => {
     await p.shutdown();
   }
 
+  /** A workflow whose first attempt failed and whose retry (a new trace, linked to the first) succeeded. Returns both trace ids. */
+  async function sendRetried(id: string): Promise<[string, string]> {
+    const p = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'export-worker' }),
+      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlp}/v1/traces` }))],
+    });
+    const tracer = p.getTracer('flowscope-ui-test', '1.0.0');
+    const wf = { 'workflow.type': 'export', 'workflow.id': id };
+    const t0 = Date.now() - 120_000;
+    const first = tracer.startSpan('run export', { kind: SpanKind.CONSUMER, startTime: new Date(t0), attributes: wf }, context.active());
+    first.setStatus({ code: SpanStatusCode.ERROR, message: 'worker lost' });
+    first.end(new Date(t0 + 50));
+    const retry = tracer.startSpan('run export (retry 1)', { kind: SpanKind.CONSUMER, startTime: new Date(t0 + 1000), attributes: wf, links: [{ context: first.spanContext(), attributes: { 'retry.of': 'run export' } }] }, context.active());
+    retry.end(new Date(t0 + 1080));
+    await p.forceFlush();
+    await p.shutdown();
+    return [first.spanContext().traceId, retry.spanContext().traceId];
+  }
+
   /** A 10,000-span workflow: an API span over 99 service calls of 100 queries each. */
   function bigWorkflow(id: string): SpanRecord[] {
     const traceId = Buffer.from(run.padEnd(16, '0').slice(0, 16)).toString('hex');
@@ -122,11 +144,12 @@ describe('the browser UI', () => {
     collector = buildCollector({ db, config: parseConfig(collectorConfigShape, { DEBUGGING_TRACE_SAMPLING_RATE: '1' }), logger: testLogger(), events });
     await collector.app.listen({ host: '127.0.0.1', port: 0 });
     otlp = `http://127.0.0.1:${(collector.app.server.address() as { port: number }).port}`;
-    app = await makeApp(db, { FLOWSCOPE_BASELINE_CACHE_MS: '0' }, { events });
+    app = await makeApp(db, { FLOWSCOPE_BASELINE_CACHE_MS: '0', FLOWSCOPE_COLLECTOR_URL: otlp }, { events });
     await app.listen({ host: '127.0.0.1', port: 0 });
     ui = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     await sendWorkflow(okId, 'checkout', false);
     await sendWorkflow(failedId, 'checkout', true);
+    retriedTraces = await sendRetried(retriedId);
     await writeSpans(db, { spans: bigWorkflow(bigId), errors: [] });
     // 40 usual searches (8–12 ms in the database) over the last quarter hour, then one whose query took 400 ms
     const t0 = Date.now() - 15 * 60_000;
@@ -254,6 +277,29 @@ describe('the browser UI', () => {
     await detail.getByRole('heading', { name: /SELECT products/ }).waitFor();
     expect(await detail.getByText('400 ms (self 400 ms)', { exact: true }).count()).toBe(1);
     await expectAccessible(page, 'workflow page with suspects');
+    expect(page.problems).toEqual([]);
+    await page.close();
+  });
+
+  it("a retried workflow's page shows both traces, the retry linked to the first attempt", async () => {
+    const page = await newPage(browser, 'retried');
+    await signIn(page, tokens.viewer);
+    await page.goto(`${ui}/workflows/${retriedId}`);
+    const spans = page.getByRole('list', { name: 'Spans' });
+    await spans.getByRole('button', { name: /^export-worker run export \(retry 1\),/ }).waitFor();
+    expect(await spans.getByRole('button', { name: /^export-worker run export, .*error/ }).count()).toBe(1);
+    expect(await page.locator('dl[aria-label="Summary"] > div', { hasText: /^Traces/ }).locator('dd').textContent()).toBe('2');
+    await spans.getByRole('button', { name: /^export-worker run export \(retry 1\),/ }).click();
+    const detail = page.getByRole('complementary', { name: 'Span detail' });
+    const link = detail.getByRole('link', { name: `trace ${retriedTraces[0]}` });
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toBe(`/traces/${retriedTraces[0]}`);
+    expect(retriedTraces[0]).not.toBe(retriedTraces[1]);
+    await link.click();
+    await page.getByRole('heading', { level: 1, name: new RegExp(retriedTraces[0]) }).waitFor();
+    // the first attempt's trace alone
+    await page.getByRole('list', { name: 'Spans' }).getByRole('button', { name: /^export-worker run export, / }).waitFor();
+    expect(await page.getByRole('list', { name: 'Spans' }).getByRole('button', { name: /retry 1/ }).count()).toBe(0);
     expect(page.problems).toEqual([]);
     await page.close();
   });
@@ -394,8 +440,41 @@ describe('the browser UI', () => {
     await page.getByRole('img', { name: /p50, p95 and p99 latency of api spans/ }).locator('canvas').waitFor();
     expect(await page.getByText(/warning 200 ms, critical 500 ms/).count()).toBeGreaterThan(0);
     await expectAccessible(page, 'performance');
+    // per component: one p95 line each, and a table whose rows filter the charts (as alert-email links do with ?component=)
+    await page.goto(`${ui}/performance?layer=database`);
+    const perComponent = page.getByRole('region', { name: 'By component (database spans)' });
+    await perComponent.getByRole('img', { name: 'p95 latency of database spans per component with the warning and critical thresholds' }).locator('canvas').waitFor();
+    const legend = await perComponent.locator('.u-legend').textContent();
+    expect(legend).toContain('search-api');
+    expect(legend).toContain('order-service');
+    expect(legend).toContain('critical 100 ms');
+    const searchRow = perComponent.getByRole('table', { name: 'Components of the database layer' }).getByRole('row', { name: /^search-api / });
+    expect(await searchRow.getByRole('cell').nth(1).textContent()).toBe('41');
+    expect(await searchRow.getByRole('cell').nth(3).textContent()).toBe('400 ms');
+    await searchRow.getByRole('button', { name: 'search-api' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('component')).toBe('search-api');
+    await page.getByText(/^41 database spans in search-api in the range/).waitFor();
+    await page.getByRole('img', { name: 'p50, p95 and p99 latency of database spans in search-api with the warning and critical thresholds' }).locator('canvas').waitFor();
+    await saveScreenshot(page, 'ui-performance');
+    await expectAccessible(page, 'performance by component');
     await page.goto(`${ui}/system`);
-    await page.getByText('healthy', { exact: true }).waitFor();
+    // the collector's counters, read by the query API from FLOWSCOPE_COLLECTOR_URL: what the collector itself says
+    const own = parsePrometheusText(await (await fetch(`${otlp}/metrics`)).text());
+    const count = (name: string) => own.filter((x) => x.name === name).reduce((a, x) => a + x.value, 0).toLocaleString('en-US');
+    const collectorState = page.getByRole('region', { name: 'Collector' }).getByRole('definition');
+    await collectorState.first().waitFor();
+    const pairs = await page.getByRole('region', { name: 'Collector' }).locator('dl > div').evaluateAll((els) => els.map((e) => (e as unknown as { innerText: string }).innerText.split('\n')));
+    const shown = Object.fromEntries(pairs.map(([k, v]) => [k, v]));
+    expect(shown['Liveness (/health)']).toBe('healthy');
+    expect(shown['Spans received']).toBe(count('flowscope_spans_received_total'));
+    expect(shown['Spans stored']).toBe(count('flowscope_spans_stored_total'));
+    expect(Number(shown['Spans stored']?.replace(/,/g, ''))).toBeGreaterThan(40);
+    expect(shown['Spans sampled out']).toBe(count('flowscope_spans_sampled_out_total'));
+    expect(shown['Spans refused']).toBe(count('flowscope_spans_refused_total'));
+    expect(shown.Storage).toBe('reachable');
+    expect(await page.getByRole('region', { name: 'Alerting worker' }).getByText('Not configured: set FLOWSCOPE_ALERTING_URL on the query API to see it here.').count()).toBe(1);
+    expect(await page.getByRole('region', { name: 'Query API' }).getByText('healthy', { exact: true }).count()).toBe(1);
+    await saveScreenshot(page, 'ui-system');
     await expectAccessible(page, 'system');
     await page.goto(`${ui}/alerts/999999`);
     await page.getByRole('alert').waitFor();

@@ -14,6 +14,8 @@ export type Drizzle = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 /** What runs inside one transaction. */
 export interface Tx {
+  /** drizzle-orm inside this transaction (built on first use). */
+  readonly drizzle: Drizzle;
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /**
    * Loads rows into `table` as fast as the driver can: COPY FROM STDIN on PostgreSQL, a
@@ -59,6 +61,12 @@ export function openPostgres(options: PostgresOptions): Database {
   });
   let closed = false;
   const txOf = (q: postgres.Sql | postgres.TransactionSql): Tx => ({
+    get drizzle() {
+      // A transaction's handle has no `options` of its own (drizzle reads its parsers there):
+      // the pool's are the transaction's.
+      const client = q === sql ? sql : (new Proxy(q, { get: (t, p) => (p === 'options' ? sql.options : Reflect.get(t, p)) }) as postgres.Sql);
+      return drizzleOf(() => drizzlePostgres({ client, schema }) as unknown as Drizzle, this);
+    },
     query: async <T>(text: string, params?: unknown[]) =>
       (await q.unsafe(text, (params ?? []) as postgres.ParameterOrJSON<never>[])) as unknown as T[],
     copyIn: async (table, columns, lines) => {
@@ -80,6 +88,13 @@ export function openPostgres(options: PostgresOptions): Database {
       await sql.end({ timeout: 5 });
     },
   };
+}
+
+/** Builds a transaction's drizzle instance once and keeps it on the transaction object. */
+function drizzleOf(build: () => Drizzle, tx: object): Drizzle {
+  const d = build();
+  Object.defineProperty(tx, 'drizzle', { value: d });
+  return d;
 }
 
 /** Joins COPY lines into ~64 KiB chunks so the stream does not pay per-row overhead. */
@@ -126,6 +141,9 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
   };
   type Q = Pick<PGlite, 'query' | 'exec'>;
   const txOf = (q: Q): Tx => ({
+    get drizzle() {
+      return drizzleOf(() => drizzlePglite({ client: q as PGlite, schema }) as unknown as Drizzle, this);
+    },
     // Without parameters, use the simple protocol so multi-statement SQL (migrations) runs.
     query: async <T>(text: string, params?: unknown[]) =>
       params && params.length > 0

@@ -1,6 +1,6 @@
 import type { Database } from './driver.ts';
 
-export const PARTITIONED_TABLES = ['trace_steps', 'performance_snapshots', 'operation_stats'] as const;
+export const PARTITIONED_TABLES = ['trace_steps', 'performance_snapshots', 'operation_stats', 'performance_rollups'] as const;
 export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
 
 const day = (d: Date) => d.toISOString().slice(0, 10);

@@ -12,6 +12,7 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 
 // Mirrors migrations/*.sql for typed queries. The SQL is the source of truth (partitioning,
 // partial indexes and functions are beyond what drizzle-kit generates); test/schema.int.test.ts
@@ -119,6 +120,25 @@ export const performanceSnapshots = pgTable(
   (t) => [primaryKey({ columns: [t.bucketStart, t.workflowType, t.layer, t.component, t.metric] })],
 );
 
+export const performanceRollups = pgTable(
+  'performance_rollups',
+  {
+    bucketStart: tz('bucket_start').notNull(),
+    bucketSeconds: integer('bucket_seconds').notNull(),
+    workflowType: text('workflow_type').notNull(),
+    layer: text('layer').notNull(),
+    component: text('component').notNull(),
+    metric: text('metric').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    errorCount: bigint('error_count', { mode: 'number' }).notNull(),
+    sum: doublePrecision('sum').notNull(),
+    min: doublePrecision('min'),
+    max: doublePrecision('max'),
+    buckets: bigint('buckets', { mode: 'number' }).array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bucketSeconds, t.bucketStart, t.workflowType, t.layer, t.component, t.metric] })],
+);
+
 export const operationStats = pgTable(
   'operation_stats',
   {
@@ -143,26 +163,26 @@ export const operationStats = pgTable(
 export const alertRules = pgTable('alert_rules', {
   id: serial('id').primaryKey(),
   name: text('name').notNull().unique(),
-  description: text('description').notNull(),
+  description: text('description').notNull().default(''),
   metric: text('metric').notNull(),
   workflowType: text('workflow_type'),
   layer: text('layer'),
   component: text('component'),
   warningThreshold: doublePrecision('warning_threshold'),
   criticalThreshold: doublePrecision('critical_threshold'),
-  windowSeconds: integer('window_seconds').notNull(),
-  evalIntervalSeconds: integer('eval_interval_seconds').notNull(),
-  recipients: text('recipients').array().notNull(),
-  enabled: boolean('enabled').notNull(),
-  source: text('source').notNull(),
-  createdAt: tz('created_at').notNull(),
-  updatedAt: tz('updated_at').notNull(),
+  windowSeconds: integer('window_seconds').notNull().default(300),
+  evalIntervalSeconds: integer('eval_interval_seconds').notNull().default(15),
+  recipients: text('recipients').array().notNull().default(sql`'{}'`),
+  enabled: boolean('enabled').notNull().default(true),
+  source: text('source').notNull().default('user'),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
 });
 
 export const alerts = pgTable('alerts', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   ruleId: integer('rule_id').notNull(),
-  scopeKey: text('scope_key').notNull(),
+  scopeKey: text('scope_key').notNull().default(''),
   severity: text('severity').$type<'warning' | 'critical'>().notNull(),
   state: text('state').$type<'firing' | 'resolved'>().notNull(),
   value: doublePrecision('value').notNull(),
@@ -170,9 +190,9 @@ export const alerts = pgTable('alerts', {
   firstSeen: tz('first_seen').notNull(),
   lastSeen: tz('last_seen').notNull(),
   resolvedAt: tz('resolved_at'),
-  notificationStatus: text('notification_status').notNull(),
+  notificationStatus: text('notification_status').notNull().default('pending'),
   lastNotifiedAt: tz('last_notified_at'),
-  createdAt: tz('created_at').notNull(),
+  createdAt: tz('created_at').notNull().defaultNow(),
 });
 
 export const emailOutbox = pgTable('email_outbox', {
@@ -183,11 +203,11 @@ export const emailOutbox = pgTable('email_outbox', {
   subject: text('subject').notNull(),
   bodyText: text('body_text').notNull(),
   bodyHtml: text('body_html'),
-  status: text('status').$type<'pending' | 'sending' | 'sent' | 'failed' | 'unsent'>().notNull(),
-  attempts: integer('attempts').notNull(),
+  status: text('status').$type<'pending' | 'sending' | 'sent' | 'failed' | 'unsent'>().notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
   lastError: text('last_error'),
-  createdAt: tz('created_at').notNull(),
-  updatedAt: tz('updated_at').notNull(),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
   sentAt: tz('sent_at'),
 });
 
@@ -197,7 +217,19 @@ export const apiTokens = pgTable('api_tokens', {
   role: text('role').$type<'admin' | 'viewer'>().notNull(),
   tokenHash: text('token_hash').notNull().unique(),
   tokenPrefix: text('token_prefix').notNull(),
-  createdAt: tz('created_at').notNull(),
+  createdAt: tz('created_at').notNull().defaultNow(),
   lastUsedAt: tz('last_used_at'),
   revokedAt: tz('revoked_at'),
 });
+
+// Row types: what a full select of each table returns (the single source of row types; readers
+// derive their answers from these, see SnakeRow in sql.ts).
+export type SpanStepRecord = typeof traceSteps.$inferSelect;
+export type WorkflowSessionRecord = typeof workflowSessions.$inferSelect;
+export type ErrorLogRecord = typeof errorLogs.$inferSelect;
+export type PerformanceSnapshotRecord = typeof performanceSnapshots.$inferSelect;
+export type OperationStatRecord = typeof operationStats.$inferSelect;
+export type AlertRuleRecord = typeof alertRules.$inferSelect;
+export type AlertRecord = typeof alerts.$inferSelect;
+export type EmailOutboxRecord = typeof emailOutbox.$inferSelect;
+export type ApiTokenRecord = typeof apiTokens.$inferSelect;

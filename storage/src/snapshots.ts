@@ -1,4 +1,5 @@
 import type { Tx } from './driver.ts';
+import type { Queryable } from './sql.ts';
 import { BUCKET_COUNT } from './histogram.ts';
 
 /**
@@ -32,26 +33,47 @@ export interface SnapshotDelta {
   buckets: number[];
 }
 
+/** Roll-up resolutions of performance_rollups (seconds), finest first; see migrations/0004. */
+export const ROLLUP_SECONDS = [300, 3600] as const;
 /**
- * Adds deltas to performance_snapshots in the caller's transaction (upsert: counts and
- * buckets add, min/max widen). Not idempotent by itself: the caller makes sure a delta is
- * applied once (the collector derives deltas only from spans it has not seen before).
- * Rows are applied in key order so concurrent writers do not deadlock.
+ * layer and component of the roll-up rows that sum every layer and component of a workflow
+ * type: what a series read without a layer or component filter or grouping reads.
  */
-export async function writeSnapshotDeltas(tx: Tx, deltas: readonly SnapshotDelta[]): Promise<void> {
-  if (deltas.length === 0) return;
-  const sorted = [...deltas].sort((a, b) =>
-    a.bucketStartMs !== b.bucketStartMs
-      ? a.bucketStartMs - b.bucketStartMs
-      : `${a.workflowType}\u0000${a.layer}\u0000${a.component}\u0000${a.metric}` <
-          `${b.workflowType}\u0000${b.layer}\u0000${b.component}\u0000${b.metric}`
-        ? -1
-        : 1,
-  );
-  const rows = sorted.map((d) => {
+export const ROLLUP_ALL = '*';
+
+const keyOf = (d: SnapshotDelta) => `${d.workflowType}\u0000${d.layer}\u0000${d.component}\u0000${d.metric}`;
+
+/** The deltas summed per roll-up bucket of `seconds` (counts and buckets add, min/max widen). */
+export function rollUp(deltas: readonly SnapshotDelta[], seconds: number): SnapshotDelta[] {
+  const ms = seconds * 1000;
+  const out = new Map<string, SnapshotDelta>();
+  for (const d of deltas) {
+    const start = Math.floor(d.bucketStartMs / ms) * ms;
+    const k = `${start}\u0000${keyOf(d)}`;
+    const r = out.get(k);
+    if (!r) {
+      out.set(k, { ...d, bucketStartMs: start, buckets: [...d.buckets] });
+      continue;
+    }
+    r.count += d.count;
+    r.errorCount += d.errorCount;
+    r.sum += d.sum;
+    r.min = Math.min(r.min, d.min);
+    r.max = Math.max(r.max, d.max);
+    for (let i = 0; i < r.buckets.length; i++) r.buckets[i]! += d.buckets[i] ?? 0;
+  }
+  return [...out.values()];
+}
+
+const byKey = (a: SnapshotDelta, b: SnapshotDelta) =>
+  a.bucketStartMs !== b.bucketStartMs ? a.bucketStartMs - b.bucketStartMs : keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0;
+
+function rowsOf(deltas: readonly SnapshotDelta[], seconds?: number) {
+  return [...deltas].sort(byKey).map((d) => {
     if (d.buckets.length !== BUCKET_COUNT) throw new Error(`snapshot delta needs ${BUCKET_COUNT} buckets`);
     return {
       bucket_start: new Date(d.bucketStartMs).toISOString(),
+      ...(seconds === undefined ? {} : { bucket_seconds: seconds }),
       workflow_type: d.workflowType,
       layer: d.layer,
       component: d.component,
@@ -64,23 +86,91 @@ export async function writeSnapshotDeltas(tx: Tx, deltas: readonly SnapshotDelta
       buckets: d.buckets,
     };
   });
-  await tx.query(
-    `INSERT INTO performance_snapshots AS p
-       (bucket_start, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
-     SELECT r.bucket_start, r.workflow_type, r.layer, r.component, r.metric, r.count, r.error_count, r.sum, r.min, r.max,
-            ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint)
-       FROM jsonb_to_recordset($1::text::jsonb) AS r(bucket_start timestamptz, workflow_type text, layer text, component text,
-            metric text, count bigint, error_count bigint, sum double precision, min double precision,
-            max double precision, buckets jsonb)
-     ON CONFLICT (bucket_start, workflow_type, layer, component, metric) DO UPDATE SET
-       count = p.count + EXCLUDED.count,
+}
+
+const UPSERT_SET = `count = p.count + EXCLUDED.count,
        error_count = p.error_count + EXCLUDED.error_count,
        sum = p.sum + EXCLUDED.sum,
        min = least(p.min, EXCLUDED.min),
        max = greatest(p.max, EXCLUDED.max),
        buckets = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0)
-                         FROM unnest(p.buckets, EXCLUDED.buckets) AS u(a, b))`,
-    [JSON.stringify(rows)],
+                         FROM unnest(p.buckets, EXCLUDED.buckets) AS u(a, b))`;
+
+/**
+ * Adds deltas to performance_snapshots, and their sums per five minutes and per hour to
+ * performance_rollups, in the caller's transaction and in one statement (upsert: counts and
+ * buckets add, min/max widen). Not idempotent by itself: the caller makes sure a delta is
+ * applied once (the collector derives deltas only from spans it has not seen before).
+ * Rows are applied in key order (minute rows, then roll-ups by resolution) so concurrent
+ * writers do not deadlock.
+ */
+export async function writeSnapshotDeltas(tx: Tx, deltas: readonly SnapshotDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
+  const [minutes, rollups] = snapshotParams(deltas);
+  const [m, r] = snapshotUpserts('$1', '$2');
+  await tx.query(`WITH minutes AS (${m} RETURNING 1) ${r}`, [minutes, rollups]);
+}
+
+/** The two JSON parameters of snapshotUpserts: minute rows and roll-up rows, in key order. */
+export function snapshotParams(deltas: readonly SnapshotDelta[]): [string, string] {
+  const minutes = rowsOf(rollUp(deltas, 60)); // one row per key: an upsert may not touch a row twice
+  const all = deltas.map((d) => ({ ...d, layer: ROLLUP_ALL, component: ROLLUP_ALL }));
+  const rollups = ROLLUP_SECONDS.flatMap((secs) => rowsOf([...rollUp(deltas, secs), ...rollUp(all, secs)], secs));
+  return [JSON.stringify(minutes), JSON.stringify(rollups)];
+}
+
+/** The upserts of minute rows and of roll-up rows from the JSON parameters at `pMinutes` and `pRollups` (without RETURNING). */
+export function snapshotUpserts(pMinutes: string, pRollups: string): [string, string] {
+  return [
+    `INSERT INTO performance_snapshots AS p
+       (bucket_start, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
+     SELECT r.bucket_start, r.workflow_type, r.layer, r.component, r.metric, r.count, r.error_count, r.sum, r.min, r.max,
+            ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint)
+       FROM jsonb_to_recordset(${pMinutes}::text::jsonb) AS r(bucket_start timestamptz, workflow_type text, layer text, component text,
+            metric text, count bigint, error_count bigint, sum double precision, min double precision,
+            max double precision, buckets jsonb)
+     ON CONFLICT (bucket_start, workflow_type, layer, component, metric) DO UPDATE SET
+       ${UPSERT_SET}`,
+    `INSERT INTO performance_rollups AS p
+       (bucket_start, bucket_seconds, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
+     SELECT r.bucket_start, r.bucket_seconds, r.workflow_type, r.layer, r.component, r.metric, r.count, r.error_count, r.sum, r.min, r.max,
+            ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint)
+       FROM jsonb_to_recordset(${pRollups}::text::jsonb) AS r(bucket_start timestamptz, bucket_seconds integer, workflow_type text, layer text,
+            component text, metric text, count bigint, error_count bigint, sum double precision, min double precision,
+            max double precision, buckets jsonb)
+     ON CONFLICT (bucket_seconds, bucket_start, workflow_type, layer, component, metric) DO UPDATE SET
+       ${UPSERT_SET}`,
+  ];
+}
+
+/**
+ * Recomputes performance_rollups from the minute rows for the roll-up buckets starting in
+ * [fromIso, toIso) (both multiples of an hour): for rows written to performance_snapshots other
+ * than by writeSnapshotDeltas (bulk loads, repairs). Same rows as migration 0004's backfill.
+ */
+export async function rebuildRollups(db: Queryable, fromIso: string, toIso: string): Promise<void> {
+  await db.query(`DELETE FROM performance_rollups WHERE bucket_start >= $1::timestamptz AND bucket_start < $2::timestamptz`, [fromIso, toIso]);
+  await db.query(
+    `WITH k AS (
+       SELECT to_timestamp(floor(extract(epoch FROM p.bucket_start) / r.secs) * r.secs) AS rs, r.secs, p.bucket_start, p.workflow_type,
+              CASE WHEN a.all_ THEN '${ROLLUP_ALL}' ELSE p.layer END AS layer, CASE WHEN a.all_ THEN '${ROLLUP_ALL}' ELSE p.component END AS component,
+              p.metric, p.count, p.error_count, p.sum, p.min, p.max, p.buckets
+         FROM performance_snapshots p, unnest($3::int[]) AS r(secs), (VALUES (false), (true)) AS a(all_)
+        WHERE p.bucket_start >= $1::timestamptz AND p.bucket_start < $2::timestamptz
+     ), scalars AS (
+       SELECT rs, secs, workflow_type, layer, component, metric, sum(count)::bigint AS count, sum(error_count)::bigint AS error_count,
+              sum(sum) AS sum, min(min) AS min, max(max) AS max
+         FROM k GROUP BY 1, 2, 3, 4, 5, 6
+     ), hist AS (
+       SELECT rs, secs, workflow_type, layer, component, metric, array_agg(n ORDER BY i) AS buckets
+         FROM (SELECT rs, secs, workflow_type, layer, component, metric, u.i, sum(u.v)::bigint AS n
+                 FROM k, unnest(k.buckets) WITH ORDINALITY AS u(v, i) GROUP BY 1, 2, 3, 4, 5, 6, 7) c
+        GROUP BY 1, 2, 3, 4, 5, 6
+     )
+     INSERT INTO performance_rollups (bucket_start, bucket_seconds, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
+     SELECT s.rs, s.secs, s.workflow_type, s.layer, s.component, s.metric, s.count, s.error_count, s.sum, s.min, s.max, coalesce(h.buckets, '{}')
+       FROM scalars s LEFT JOIN hist h USING (rs, secs, workflow_type, layer, component, metric)`,
+    [fromIso, toIso, [...ROLLUP_SECONDS]],
   );
 }
 

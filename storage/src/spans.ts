@@ -1,6 +1,8 @@
 import { copyLine, nanosToIso, type CopyValue } from './copy.ts';
 import type { Database, Tx } from './driver.ts';
 import type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';
+import { operationParam, operationUpsert, type OperationDelta } from './baselines.ts';
+import { snapshotParams, snapshotUpserts, type SnapshotDelta } from './snapshots.ts';
 
 /** One span as the collector maps it, ready to store. Ids are lowercase hex. */
 export interface SpanRecord {
@@ -317,8 +319,8 @@ const OBSERVATION_DDL = `
 
 // Sessions from the observations staged in this transaction; returns the sessions created or
 // whose status changed (for live events).
-const UPSERT_SESSIONS_FROM = (source: string) => `
-WITH agg AS (
+const SESSION_CTES = (source: string) => `
+agg AS (
   SELECT workflow_id,
          (array_agg(workflow_type ORDER BY (workflow_type = 'unknown'), start_time))[1] AS workflow_type,
          (array_agg(user_id ORDER BY start_time) FILTER (WHERE user_id IS NOT NULL))[1] AS user_id,
@@ -356,20 +358,91 @@ ON CONFLICT (workflow_id) DO UPDATE SET
     ELSE ws.status END,
   updated_at = now()
 RETURNING workflow_id, workflow_type, status, user_id, first_trace_id, duration_ms, error_count
-)
-SELECT up.workflow_id, up.workflow_type, old.status AS from_status, up.status AS to_status, up.user_id,
+)`;
+const TRANSITIONS = `SELECT up.workflow_id, up.workflow_type, old.status AS from_status, up.status AS to_status, up.user_id,
        up.first_trace_id, up.duration_ms, up.error_count
   FROM up LEFT JOIN old USING (workflow_id)
  WHERE old.status IS DISTINCT FROM up.status`;
+const UPSERT_SESSIONS_FROM = (source: string) => `WITH ${SESSION_CTES(source)} ${TRANSITIONS}`;
 
 // Observations staged by MOVE_SPANS (spans stored for the first time) …
 const UPSERT_SESSIONS = UPSERT_SESSIONS_FROM('fs_staging_observations');
 // … or the caller's, already one row per workflow, as one JSON parameter: one statement (one
 // round trip) instead of a COPY into staging and an upsert from it.
-const UPSERT_SESSIONS_JSON = UPSERT_SESSIONS_FROM(
-  `jsonb_to_recordset($1::text::jsonb) AS r(workflow_id text, workflow_type text, user_id text, trace_id text,
-     start_time timestamptz, end_time timestamptz, span_count integer, error_count integer, root_ok boolean, kept boolean)`,
-);
+const OBSERVATIONS_JSON = (p: string) => `jsonb_to_recordset(${p}::text::jsonb) AS r(workflow_id text, workflow_type text, user_id text, trace_id text,
+     start_time timestamptz, end_time timestamptz, span_count integer, error_count integer, root_ok boolean, kept boolean)`;
+const UPSERT_SESSIONS_JSON = UPSERT_SESSIONS_FROM(OBSERVATIONS_JSON('$1'));
+
+/** What a flush counts from every span of its requests, kept or sampled out. */
+export interface FlushCounts {
+  /** Hashes of the requests' bodies (see claimReceipts). */
+  receipts: readonly string[];
+  observations: readonly SpanObservation[];
+  snapshots: readonly SnapshotDelta[];
+  operations: readonly OperationDelta[];
+}
+
+/**
+ * A flush's counts in one statement (one round trip): claims the receipts and applies the
+ * sessions of every observation, the snapshot deltas (minute rows and roll-ups) and the
+ * per-operation deltas, on the assumption that every receipt is new. Returns the receipts that
+ * were new and the session transitions. When fewer receipts were new than given (an exporter's
+ * retry is in the flush), the counts were applied for a request already counted: the caller must
+ * roll the transaction back and apply only the new requests' counts (claimReceipts, then each
+ * writer on its own), as it did before this statement existed.
+ */
+export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh: Set<string>; transitions: SessionTransition[] }> {
+  const [minutes, rollups] = snapshotParams(c.snapshots);
+  const [snap, roll] = snapshotUpserts('$3', '$4');
+  const rows = await tx.query<{
+    hash: string | null;
+    workflow_id: string;
+    workflow_type: string;
+    from_status: WorkflowStatus | null;
+    to_status: WorkflowStatus;
+    user_id: string | null;
+    first_trace_id: string | null;
+    duration_ms: number | null;
+    error_count: number;
+  }>(
+    `WITH fresh AS (INSERT INTO ingest_receipts (hash) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING hash),
+     ${SESSION_CTES(OBSERVATIONS_JSON('$2'))},
+     snap AS (${snap} RETURNING 1),
+     roll AS (${roll} RETURNING 1),
+     ops AS (${operationUpsert('$5')} RETURNING 1),
+     transitions AS (${TRANSITIONS})
+     SELECT hash, NULL AS workflow_id, NULL AS workflow_type, NULL AS from_status, NULL AS to_status, NULL AS user_id,
+            NULL AS first_trace_id, NULL::float8 AS duration_ms, NULL::integer AS error_count FROM fresh
+     UNION ALL
+     SELECT NULL, workflow_id, workflow_type, from_status, to_status, user_id, first_trace_id, duration_ms, error_count FROM transitions`,
+    [
+      [...c.receipts],
+      jsonRows(OBSERVATION_COLUMNS, aggregateObservations(c.observations)),
+      minutes,
+      rollups,
+      operationParam(c.operations),
+    ],
+  );
+  const fresh = new Set<string>();
+  const transitions: SessionTransition[] = [];
+  for (const r of rows) {
+    if (r.hash !== null) {
+      fresh.add(r.hash);
+      continue;
+    }
+    transitions.push({
+      workflowId: r.workflow_id,
+      workflowType: r.workflow_type,
+      from: r.from_status,
+      to: r.to_status,
+      userId: r.user_id,
+      traceId: r.first_trace_id,
+      durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+      errorCount: Number(r.error_count),
+    });
+  }
+  return { fresh, transitions };
+}
 
 // Error records are few (error spans and exception events): one INSERT from a JSON parameter.
 const INSERT_ERRORS_JSON = `

@@ -1,3 +1,7 @@
+import { DrizzleQueryError, getTableColumns, sql, type Table } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { Drizzle } from './driver.ts';
+
 /**
  * The hand-written SQL helpers of the read side, in one place. Readers use raw SQL where it is
  * clearly better than drizzle: timestamps rendered by PostgreSQL as ISO-8601 with microseconds
@@ -6,9 +10,10 @@
  * the SQL text: they travel as numbered parameters.
  */
 
-/** Anything that runs a statement: a Database or a transaction (Tx). */
+/** Anything that runs a statement, raw or through drizzle: a Database or a transaction (Tx). */
 export interface Queryable {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  readonly drizzle: Drizzle;
 }
 
 /** SQL fragment: a timestamptz column as ISO-8601 UTC with microseconds (same on both drivers). */
@@ -65,4 +70,48 @@ export async function pageOf<T>(
     w.params,
   );
   return { data, total: count?.n ?? 0 };
+}
+
+/**
+ * drizzle side. The row types of every table come from storage/src/schema.ts; the API answers
+ * in snake_case (the column names), with timestamps as ISO-8601 UTC with microseconds.
+ */
+
+/**
+ * Runs a drizzle query. A failure is the driver's own error, as a raw query gives it (drizzle
+ * wraps it), so error classification (SQLSTATE codes, see errors.ts) works the same for both.
+ */
+export async function run<T>(query: PromiseLike<T>): Promise<T> {
+  try {
+    return await query;
+  } catch (err) {
+    throw err instanceof DrizzleQueryError && err.cause !== undefined ? err.cause : err;
+  }
+}
+
+/** `workflowType` → `workflow_type` (the schema's property names are the camelCase of the column names). */
+type SnakeKey<S extends string> = S extends `${infer H}${infer R}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeKey<R>}` : S;
+
+/** A schema row type with the column names as keys (what the API answers with). */
+export type SnakeRow<T> = { [K in keyof T as K extends string ? SnakeKey<K> : never]: T[K] };
+
+/** A timestamptz column as ISO-8601 UTC with microseconds (the fragment `iso` renders), typed by the column. */
+export const isoOf = <C extends AnyPgColumn>(col: C) =>
+  sql<C['_']['notNull'] extends true ? string : string | null>`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * The selection of a table's columns keyed by column name (`omit`: by property name), with
+ * timestamps rendered by `isoOf`; drizzle then returns SnakeRow<row type> minus `omit`.
+ */
+export function snakeColumns<T extends Table, O extends keyof T['_']['columns'] & string = never>(
+  table: T,
+  omit: readonly O[] = [],
+): { [K in Exclude<keyof T['_']['columns'], O> & string as SnakeKey<K>]: T['_']['columns'][K] } {
+  const out: Record<string, unknown> = {};
+  for (const [key, col] of Object.entries(getTableColumns(table)) as [string, AnyPgColumn][]) {
+    if ((omit as readonly string[]).includes(key)) continue;
+    // A timestamp selected as text: the type drizzle infers (string) is the same.
+    out[col.name] = col.columnType === 'PgTimestampString' ? isoOf(col) : col;
+  }
+  return out as never;
 }

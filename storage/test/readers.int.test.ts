@@ -179,6 +179,15 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     expect(await outboxStatus(db, id)).toBe('sent');
     const list = await listOutbox(db, { alertId: alert!.id }, { limit: 10, offset: 0 });
     expect(list.data.map((r) => [r.id, r.status])).toEqual([[unsent, 'unsent'], [id, 'sent']]);
+    expect(Object.keys(list.data[1]!)).toEqual([
+      'id', 'alert_id', 'recipients', 'subject', 'body_text', 'status', 'attempts', 'last_error', 'created_at', 'updated_at', 'sent_at',
+    ]);
+    expect([list.data[1]!.created_at, list.data[1]!.sent_at, list.data[0]!.sent_at]).toEqual([
+      expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
+      expect.stringMatching(/\.\d{6}Z$/),
+      null,
+    ]);
+    expect(list.total).toBe(2);
     expect((await listOutbox(db, { status: 'pending' }, { limit: 10, offset: 0 })).total).toBe(0);
   });
 
@@ -213,6 +222,22 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     expect(await findActiveToken(db, 'h'.repeat(64))).toBeUndefined();
     expect(await activeAdminExists(db)).toBe(false);
     expect((await listTokens(db)).map((x) => [x.id, typeof x.revoked_at])).toEqual([[t.id, 'string']]);
+  });
+
+  it('tokens inside a transaction: typed queries join it (rolled back with it); a refused write is the driver\'s error', async () => {
+    const hash = 'r'.repeat(64);
+    await expect(
+      db.transaction(async (tx) => {
+        await insertToken(tx, { name: 'tx', role: 'viewer', hash, prefix: 'fs_tx' });
+        expect(await tokenHashExists(tx, hash)).toBe(true);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await tokenHashExists(db, hash)).toBe(false);
+    await insertToken(db, { name: 'one', role: 'viewer', hash, prefix: 'fs_one' });
+    const err = await insertToken(db, { name: 'two', role: 'viewer', hash, prefix: 'fs_two' }).catch((e: unknown) => e);
+    expect(isUniqueViolation(err)).toBe(true);
+    expect(String((err as Error).message)).toMatch(/duplicate key value violates unique constraint/);
   });
 
   it('health counts', async () => {

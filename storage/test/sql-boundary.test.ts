@@ -15,6 +15,8 @@ const ALLOWED: Record<string, string> = {
   // The benchmarks measure storage against PostgreSQL's own limits (raw COPY, TRUNCATE between
   // runs, bulk fixture loads): their baselines must bypass storage. They are not a process.
   'bench/': 'benchmark baselines and fixtures',
+  // The demo shop is a user's application with its own database (its inventory), not flowscope.
+  'examples/': 'the demo shop\'s own database',
 };
 
 const SQL_PATTERNS: [string, RegExp][] = [

@@ -1,3 +1,5 @@
+import type { Me } from './lib/types.ts';
+
 /**
  * The UI's only way to the server: the public REST API with the token the person signed in
  * with. The token lives in sessionStorage (this tab, this browser session), goes in the
@@ -69,10 +71,7 @@ export const apiGet = <T>(path: string, params?: Params) => request<T>('GET', `$
 export const apiPost = <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {});
 export const apiPatch = <T>(path: string, body: unknown) => request<T>('PATCH', path, body);
 
-export interface Me {
-  name: string;
-  role: 'admin' | 'viewer';
-}
+export type { Me };
 
 /** Checks a token before keeping it: who it is, or why it is refused. */
 export const whoAmI = (token: string) => request<Me>('GET', 'me', undefined, token);

@@ -9,7 +9,7 @@ function span(id: string, startMs: number, durMs: number, children: ApiSpan[] = 
   return {
     trace_id: 't1', span_id: id, parent_span_id: null, workflow_id: 'w', workflow_type: 'checkout', layer: 'api', component: 'svc',
     name: id, kind: 2, status_code: 0, status_message: null, is_error: false, start_time: iso(startMs), end_time: iso(startMs + durMs),
-    duration_ms: durMs, self_ms: durMs, user_id: null, attributes: {}, events: [], children, ...over,
+    duration_ms: durMs, self_ms: durMs, user_id: null, attributes: {}, events: [], links: [], resource: {}, scope_name: null, children, ...over,
   };
 }
 

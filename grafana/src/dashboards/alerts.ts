@@ -2,24 +2,17 @@
  * "thresholds and alerts": each alert rule's value against its warning and critical lines (one
  * panel per rule), the alerts firing now, and what became of their emails (the outbox).
  */
-import { DashboardBuilder, DashboardCursorSync, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { METRICS } from '../metrics.ts';
-import { API, TAGS, api, dashboardLinks, flowscopeUrlVariable, labelVariable, prom, table, timeseries, withLinks, withThresholdLines } from '../panels.ts';
+import {
+  API, alertLink, apiList, flowscopeDashboard, flowscopeUrlVariable, labelVariable, prom, table, timeseries, withLinks, withThresholdLines,
+} from '../panels.ts';
 
 export const ALERTS_UID = 'flowscope-alerts';
 
 export function alertsDashboard(): Dashboard {
-  return new DashboardBuilder('thresholds and alerts')
-    .uid(ALERTS_UID)
-    .description('Alert rules against their thresholds, firing alerts and the alert email outbox.')
-    .tags(TAGS)
-    .editable()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .refresh('30s')
-    .time({ from: 'now-6h', to: 'now' })
-    .timezone('browser')
-    .link(dashboardLinks())
+  return flowscopeDashboard('thresholds and alerts', ALERTS_UID, 'Alert rules against their thresholds, firing alerts and the alert email outbox.', { from: 'now-6h' })
     .withVariable(labelVariable('rule', 'Rule', `label_values(${METRICS.ruleThreshold}, rule)`))
     .withVariable(flowscopeUrlVariable())
 
@@ -44,19 +37,18 @@ export function alertsDashboard(): Dashboard {
     .withPanel(
       withLinks(
         table('Firing alerts', 'GET /api/v1/debugging/alerts?state=firing, newest first. The id opens the alert in flowscope.', 24, 8).withTarget(
-          api(`${API}/alerts`)
-            .param('state', 'firing')
-            .param('limit', '100')
-            .field('$.data[*].id', 'Alert', 'number')
-            .field('$.data[*].rule_name', 'Rule')
-            .field('$.data[*].severity', 'Severity')
-            .field('$.data[*].scope_key', 'Scope')
-            .field('$.data[*].value', 'Value', 'number')
-            .field('$.data[*].threshold', 'Threshold', 'number')
-            .field('$.data[*].first_seen', 'Since', 'time')
-            .field('$.data[*].notification_status', 'Notification'),
+          apiList(`${API}/alerts`, [['state', 'firing'], ['limit', '100']], [
+            ['id', 'Alert', 'number'],
+            ['rule_name', 'Rule'],
+            ['severity', 'Severity'],
+            ['scope_key', 'Scope'],
+            ['value', 'Value', 'number'],
+            ['threshold', 'Threshold', 'number'],
+            ['first_seen', 'Since', 'time'],
+            ['notification_status', 'Notification'],
+          ]),
         ),
-        ['Alert', [{ id: 'links', value: [{ title: 'Open the alert in flowscope', url: '${flowscope_url}/alerts/${__value.raw}', targetBlank: true }] }]],
+        alertLink('Alert'),
       ),
     )
     .withPanel(
@@ -73,14 +65,14 @@ export function alertsDashboard(): Dashboard {
     .withRow(new RowBuilder('Email'))
     .withPanel(
       table('Email outbox', 'GET /api/v1/debugging/email-outbox, newest first: sent, pending, failed, or unsent when no SMTP server is configured.', 16, 8).withTarget(
-        api(`${API}/email-outbox`)
-          .param('limit', '100')
-          .field('$.data[*].created_at', 'Created', 'time')
-          .field('$.data[*].status', 'Status')
-          .field('$.data[*].subject', 'Subject')
-          .field('$.data[*].attempts', 'Attempts', 'number')
-          .field('$.data[*].last_error', 'Last error')
-          .field('$.data[*].sent_at', 'Sent', 'time'),
+        apiList(`${API}/email-outbox`, [['limit', '100']], [
+          ['created_at', 'Created', 'time'],
+          ['status', 'Status'],
+          ['subject', 'Subject'],
+          ['attempts', 'Attempts', 'number'],
+          ['last_error', 'Last error'],
+          ['sent_at', 'Sent', 'time'],
+        ]),
       ),
     )
     .withPanel(

@@ -4,13 +4,13 @@
  * snapshots, the slowest and the failed runs (rows open the flowscope UI and the trace view),
  * and the traces of one operation.
  */
-import { DashboardBuilder, DashboardCursorSync, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { FLOWSCOPE_API, JAEGER } from '../datasources.ts';
 import { METRICS } from '../metrics.ts';
 import {
-  API, FROM, TAGS, TO, api, apiVariable, dashboardLinks, flowscopeUrlVariable, labelVariable, prom, sortedBy, table, timeseries, traceLink,
-  withLinks, withThresholdLines, workflowLink,
+  API, FROM, TO, api, apiList, apiVariable, flowscopeDashboard, flowscopeUrlVariable, labelVariable, prom, runsTable, sortedBy, table, timeseries,
+  withThresholdLines,
 } from '../panels.ts';
 import { JaegerQueryBuilder } from '../queries.ts';
 
@@ -26,30 +26,22 @@ function quantileMs(q: number): string {
 }
 
 function workflowTable(title: string, description: string, status?: string): ReturnType<typeof table> {
-  const query = api(`${API}/workflows`).param('workflow_type', '$workflow_type').param('from', FROM).param('to', TO).param('limit', '500');
-  if (status) query.param('status', status);
-  query
-    .field('$.data[*].workflow_id', 'Workflow id')
-    .field('$.data[*].status', 'Status')
-    .field('$.data[*].started_at', 'Started', 'time')
-    .field('$.data[*].duration_ms', 'Duration (ms)', 'number')
-    .field('$.data[*].span_count', 'Spans', 'number')
-    .field('$.data[*].error_count', 'Errors', 'number')
-    .field('$.data[*].first_trace_id', 'Trace');
-  return withLinks(sortedBy(table(title, description, 12, 10).withTarget(query), 'Duration (ms)'), workflowLink('Workflow id'), traceLink('Trace'));
+  const params: [string, string][] = [['workflow_type', '$workflow_type'], ['from', FROM], ['to', TO], ['limit', '500']];
+  if (status) params.push(['status', status]);
+  const query = apiList(`${API}/workflows`, params, [
+    ['workflow_id', 'Workflow id'],
+    ['status', 'Status'],
+    ['started_at', 'Started', 'time'],
+    ['duration_ms', 'Duration (ms)', 'number'],
+    ['span_count', 'Spans', 'number'],
+    ['error_count', 'Errors', 'number'],
+    ['first_trace_id', 'Trace'],
+  ]);
+  return sortedBy(runsTable(title, description, 12, 10, query), 'Duration (ms)');
 }
 
 export function drilldownDashboard(): Dashboard {
-  return new DashboardBuilder('workflow drill-down')
-    .uid(DRILLDOWN_UID)
-    .description('One workflow type: latency against the alert thresholds, errors, a component and an operation, the slowest and failed runs.')
-    .tags(TAGS)
-    .editable()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .refresh('30s')
-    .time({ from: 'now-1h', to: 'now' })
-    .timezone('browser')
-    .link(dashboardLinks())
+  return flowscopeDashboard('workflow drill-down', DRILLDOWN_UID, 'One workflow type: latency against the alert thresholds, errors, a component and an operation, the slowest and failed runs.')
     .withVariable(labelVariable('workflow_type', 'Workflow type', `label_values(${METRICS.responseTime}_count, workflow_type)`, { multi: false, includeAll: false }))
     .withVariable(labelVariable('layer', 'Layer', `label_values(${METRICS.responseTime}_count{workflow_type="$workflow_type"}, layer)`))
     .withVariable(apiVariable('component', 'Component', '/jaeger/api/services', '$.data[*]', false))

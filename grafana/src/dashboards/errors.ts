@@ -3,10 +3,10 @@
  * database, through the query API's gauge), the error rate from the span metrics, and the
  * newest unresolved errors with links to their workflow and trace.
  */
-import { DashboardBuilder, DashboardCursorSync, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { METRICS } from '../metrics.ts';
-import { API, FROM, TAGS, TO, api, dashboardLinks, flowscopeUrlVariable, labelVariable, prom, stat, table, timeseries, traceLink, withLinks, workflowLink } from '../panels.ts';
+import { API, FROM, TO, apiList, flowscopeDashboard, flowscopeUrlVariable, labelVariable, prom, runsTable, stat, timeseries } from '../panels.ts';
 
 export const ERRORS_UID = 'flowscope-errors';
 
@@ -15,16 +15,7 @@ const SEL = 'layer=~"$layer", severity=~"$severity", error_type=~"$error_type"';
 const UNRESOLVED = `max by (layer, severity, error_type) (${METRICS.errorsUnresolved}{${SEL}})`;
 
 export function errorsDashboard(): Dashboard {
-  return new DashboardBuilder('flowscope errors')
-    .uid(ERRORS_UID)
-    .description('Unresolved errors by layer, severity and type over time; error rate; the newest unresolved errors.')
-    .tags(TAGS)
-    .editable()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .refresh('30s')
-    .time({ from: 'now-6h', to: 'now' })
-    .timezone('browser')
-    .link(dashboardLinks())
+  return flowscopeDashboard('flowscope errors', ERRORS_UID, 'Unresolved errors by layer, severity and type over time; error rate; the newest unresolved errors.', { from: 'now-6h' })
     .withVariable(labelVariable('layer', 'Layer', `label_values(${METRICS.errorsUnresolved}, layer)`))
     .withVariable(labelVariable('severity', 'Severity', `label_values(${METRICS.errorsUnresolved}, severity)`))
     .withVariable(labelVariable('error_type', 'Error type', `label_values(${METRICS.errorsUnresolved}, error_type)`))
@@ -58,25 +49,22 @@ export function errorsDashboard(): Dashboard {
 
     .withRow(new RowBuilder('Newest'))
     .withPanel(
-      withLinks(
-        table('Unresolved errors', 'GET /api/v1/debugging/errors?resolved=false in the time range, newest first. Workflow id opens the flowscope UI; Trace opens the trace view.', 24, 12).withTarget(
-          api(`${API}/errors`)
-            .param('resolved', 'false')
-            .param('from', FROM)
-            .param('to', TO)
-            .param('limit', '200')
-            .field('$.data[*].occurred_at', 'Time', 'time')
-            .field('$.data[*].severity', 'Severity')
-            .field('$.data[*].layer', 'Layer')
-            .field('$.data[*].component', 'Component')
-            .field('$.data[*].error_type', 'Error type')
-            .field('$.data[*].message', 'Message')
-            .field('$.data[*].workflow_type', 'Workflow type')
-            .field('$.data[*].correlation_id', 'Workflow id')
-            .field('$.data[*].trace_id', 'Trace'),
-        ),
-        workflowLink('Workflow id'),
-        traceLink('Trace'),
+      runsTable(
+        'Unresolved errors',
+        'GET /api/v1/debugging/errors?resolved=false in the time range, newest first. Workflow id opens the flowscope UI; Trace opens the trace view.',
+        24,
+        12,
+        apiList(`${API}/errors`, [['resolved', 'false'], ['from', FROM], ['to', TO], ['limit', '200']], [
+          ['occurred_at', 'Time', 'time'],
+          ['severity', 'Severity'],
+          ['layer', 'Layer'],
+          ['component', 'Component'],
+          ['error_type', 'Error type'],
+          ['message', 'Message'],
+          ['workflow_type', 'Workflow type'],
+          ['correlation_id', 'Workflow id'],
+          ['trace_id', 'Trace'],
+        ]),
       ),
     )
     .build();

@@ -2,26 +2,17 @@
  * "flowscope health": flowscope itself, per process — spans received, stored, sampled out and
  * refused, write latency, queue depths (writer, held spans, alerting jobs), API traffic.
  */
-import { DashboardBuilder, DashboardCursorSync, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { METRICS } from '../metrics.ts';
-import { TAGS, dashboardLinks, prom, stat, timeseries } from '../panels.ts';
+import { flowscopeDashboard, prom, stat, timeseries } from '../panels.ts';
 
 export const HEALTH_UID = 'flowscope-health';
 
 const rate = (metric: string, by: string) => `sum by (${by}) (rate(${metric}[$__rate_interval]))`;
 
 export function healthDashboard(): Dashboard {
-  return new DashboardBuilder('flowscope health')
-    .uid(HEALTH_UID)
-    .description('flowscope itself, per process: ingest, sampling, refusals, write latency, queues, API traffic.')
-    .tags(TAGS)
-    .editable()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .refresh('30s')
-    .time({ from: 'now-1h', to: 'now' })
-    .timezone('browser')
-    .link(dashboardLinks())
+  return flowscopeDashboard('flowscope health', HEALTH_UID, 'flowscope itself, per process: ingest, sampling, refusals, write latency, queues, API traffic.')
 
     .withRow(new RowBuilder('Processes'))
     .withPanel(stat('Targets up', 'flowscope scrape targets that answer.', 'short', 'sum(up{job=~"flowscope-.*"})'))

@@ -3,10 +3,10 @@
  * Time — same metric names), then workflows, latency and errors by workflow type and layer from
  * the span metrics every collector derives before sampling.
  */
-import { DashboardBuilder, DashboardCursorSync, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { METRICS } from '../metrics.ts';
-import { TAGS, dashboardLinks, labelVariable, prom, promTable, stat, table, timeseries } from '../panels.ts';
+import { flowscopeDashboard, labelVariable, prom, promTable, stat, table, timeseries } from '../panels.ts';
 import { PROMETHEUS } from '../datasources.ts';
 
 export const OVERVIEW_UID = 'flowscope-overview';
@@ -26,16 +26,7 @@ function quantile(q: number, by: string): string {
 }
 
 export function overviewDashboard(): Dashboard {
-  return new DashboardBuilder('flowscope overview')
-    .uid(OVERVIEW_UID)
-    .description('Workflows, latency and errors from flowscope span metrics (every span, before sampling).')
-    .tags(TAGS)
-    .editable()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .refresh('30s')
-    .time({ from: 'now-1h', to: 'now' })
-    .timezone('browser')
-    .link(dashboardLinks())
+  return flowscopeDashboard('flowscope overview', OVERVIEW_UID, 'Workflows, latency and errors from flowscope span metrics (every span, before sampling).')
     .withVariable(labelVariable('workflow_type', 'Workflow type', `label_values(${METRICS.responseTime}_count, workflow_type)`))
     .withVariable(labelVariable('layer', 'Layer', `label_values(${METRICS.responseTime}_count, layer)`))
 

@@ -3,11 +3,11 @@
  * and correlation id are searchable tags), draw one trace as a waterfall, and list recent
  * failed workflows and unresolved errors from the REST API (`{data, total, limit, offset}` pages).
  */
-import { DashboardBuilder, PanelBuilder, RowBuilder, TextBoxVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { PanelBuilder, RowBuilder, TextBoxVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { JAEGER } from '../datasources.ts';
-import { JaegerQueryBuilder, JsonApiQueryBuilder } from '../queries.ts';
-import { API, TAGS, table, TRACES_UID, dashboardLinks, flowscopeUrlVariable, traceLink, withLinks, workflowLink } from '../panels.ts';
+import { JaegerQueryBuilder } from '../queries.ts';
+import { API, TRACES_UID, apiList, flowscopeDashboard, flowscopeUrlVariable, runsTable, table } from '../panels.ts';
 
 export { TRACES_UID };
 
@@ -20,15 +20,7 @@ function textbox(name: string, label: string, description: string, value = ''): 
 }
 
 export function tracesDashboard(): Dashboard {
-  return new DashboardBuilder('workflow traces')
-    .uid(TRACES_UID)
-    .description('Trace search and waterfall through the flowscope query API (Jaeger-compatible), and recent failed workflows.')
-    .tags(TAGS)
-    .link(dashboardLinks())
-    .editable()
-    .refresh('')
-    .time({ from: 'now-1h', to: 'now' })
-    .timezone('browser')
+  return flowscopeDashboard('workflow traces', TRACES_UID, 'Trace search and waterfall through the flowscope query API (Jaeger-compatible), and recent failed workflows.', { refresh: '', crosshair: false })
     .withVariable(textbox('service', 'Service', 'service.name of the spans to search (required by the Jaeger search).'))
     .withVariable(textbox('operation', 'Operation', 'Span name; empty for all operations.'))
     .withVariable(
@@ -64,33 +56,37 @@ export function tracesDashboard(): Dashboard {
     )
     .withRow(new RowBuilder('Failed workflows and errors'))
     .withPanel(
-      withLinks(table('Recent failed workflows', 'GET /api/v1/debugging/workflows?status=failed (newest first). Search a workflow id as tag workflow.id=… above.', 12, 10)
-        .withTarget(
-          new JsonApiQueryBuilder(`${API}/workflows`)
-            .param('status', 'failed')
-            .param('limit', '50')
-            .field('$.data[*].workflow_id', 'Workflow id')
-            .field('$.data[*].workflow_type', 'Type')
-            .field('$.data[*].started_at', 'Started', 'time')
-            .field('$.data[*].duration_ms', 'Duration (ms)', 'number')
-            .field('$.data[*].error_count', 'Errors', 'number')
-            .field('$.data[*].first_trace_id', 'Trace'),
-        ), workflowLink('Workflow id'), traceLink('Trace')),
+      runsTable(
+        'Recent failed workflows',
+        'GET /api/v1/debugging/workflows?status=failed (newest first). Search a workflow id as tag workflow.id=… above.',
+        12,
+        10,
+        apiList(`${API}/workflows`, [['status', 'failed'], ['limit', '50']], [
+          ['workflow_id', 'Workflow id'],
+          ['workflow_type', 'Type'],
+          ['started_at', 'Started', 'time'],
+          ['duration_ms', 'Duration (ms)', 'number'],
+          ['error_count', 'Errors', 'number'],
+          ['first_trace_id', 'Trace'],
+        ]),
+      ),
     )
     .withPanel(
-      withLinks(table('Unresolved errors', 'GET /api/v1/debugging/errors?resolved=false (newest first).', 12, 10)
-        .withTarget(
-          new JsonApiQueryBuilder(`${API}/errors`)
-            .param('resolved', 'false')
-            .param('limit', '50')
-            .field('$.data[*].occurred_at', 'Time', 'time')
-            .field('$.data[*].workflow_type', 'Type')
-            .field('$.data[*].layer', 'Layer')
-            .field('$.data[*].error_type', 'Error type')
-            .field('$.data[*].message', 'Message')
-            .field('$.data[*].correlation_id', 'Workflow id')
-            .field('$.data[*].trace_id', 'Trace'),
-        ), workflowLink('Workflow id'), traceLink('Trace')),
+      runsTable(
+        'Unresolved errors',
+        'GET /api/v1/debugging/errors?resolved=false (newest first).',
+        12,
+        10,
+        apiList(`${API}/errors`, [['resolved', 'false'], ['limit', '50']], [
+          ['occurred_at', 'Time', 'time'],
+          ['workflow_type', 'Type'],
+          ['layer', 'Layer'],
+          ['error_type', 'Error type'],
+          ['message', 'Message'],
+          ['correlation_id', 'Workflow id'],
+          ['trace_id', 'Trace'],
+        ]),
+      ),
     )
     .build();
 }

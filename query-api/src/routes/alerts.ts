@@ -172,7 +172,7 @@ export function alertRoutes(app: FastifyInstance, db: Database, config: QueryApi
           },
         },
         response: {
-          200: pageResponse(obj({ id: num, rule_id: int, rule_name: str, scope_key: str, severity: str, state: str, value: num, threshold: num, first_seen: str, last_seen: str, resolved_at: nstr, notification_status: str })),
+          200: pageResponse(obj({ id: num, rule_id: int, rule_name: str, metric: str, workflow_type: nstr, layer: nstr, component: nstr, scope_key: str, severity: str, state: str, value: num, threshold: num, first_seen: str, last_seen: str, resolved_at: nstr, notification_status: str, last_notified_at: nstr, window_seconds: int })),
           ...commonResponses,
         },
       },

@@ -272,9 +272,12 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
     },
     async (req) => {
       const traceId = req.params.traceId.toLowerCase();
-      const analysis = await spanAnalysis(await spansOf(db, { traceId }, config.FLOWSCOPE_QUERY_MAX_SPANS), ctx);
+      const list = await spansOf(db, { traceId }, config.FLOWSCOPE_QUERY_MAX_SPANS);
+      const analysis = await spanAnalysis(list, ctx);
       if (analysis.span_count === 0) throw notFound('trace');
-      return { trace_id: traceId, workflow_ids: await workflowIdsOfTrace(db, traceId), ...analysis };
+      // All the trace's spans are at hand unless truncated: no second query for its workflows.
+      const workflowIds = list.truncated ? await workflowIdsOfTrace(db, traceId) : [...new Set(list.spans.map((s) => s.workflow_id))].sort();
+      return { trace_id: traceId, workflow_ids: workflowIds, ...analysis };
     },
   );
 }

@@ -1,4 +1,6 @@
-import { Where, iso, isoOrUndefined, pageOf, type Page, type Paged, type Queryable } from '../sql.ts';
+import { asc, eq, sql } from 'drizzle-orm';
+import { alertRules, type AlertRuleRecord } from '../schema.ts';
+import { Where, iso, isoOrUndefined, pageOf, run, snakeColumns, type Page, type Paged, type Queryable, type SnakeRow } from '../sql.ts';
 
 /**
  * Alert rules and alerts (alert_rules, alerts): what the API edits and lists, and what the
@@ -17,97 +19,82 @@ export type AlertSeverity = 'warning' | 'critical';
 export type AlertState = 'firing' | 'resolved';
 
 /** The writable fields of an alert rule. */
-export interface AlertRuleFields {
-  name: string;
-  description: string;
-  metric: string;
-  workflow_type: string | null;
-  layer: string | null;
-  component: string | null;
-  warning_threshold: number | null;
-  critical_threshold: number | null;
-  window_seconds: number;
-  eval_interval_seconds: number;
-  recipients: string[];
-  enabled: boolean;
-}
+export type AlertRuleFields = SnakeRow<
+  Pick<
+    AlertRuleRecord,
+    | 'name' | 'description' | 'metric' | 'workflowType' | 'layer' | 'component' | 'warningThreshold' | 'criticalThreshold'
+    | 'windowSeconds' | 'evalIntervalSeconds' | 'recipients' | 'enabled'
+  >
+>;
 
-/** One alert_rules row as every reader returns it. */
-export interface AlertRuleRow extends AlertRuleFields {
-  id: number;
-  /** 'config' (thresholds from the environment), 'defaults' (seed file) or 'api'. */
-  source: string;
-  created_at: string;
-  updated_at: string;
-}
+/**
+ * One alert_rules row as every reader returns it. `source`: 'config' (thresholds from the
+ * environment), 'defaults' (seed file) or 'api'.
+ */
+export type AlertRuleRow = SnakeRow<AlertRuleRecord>;
 
 export const ALERT_RULE_FIELDS = [
   'name', 'description', 'metric', 'workflow_type', 'layer', 'component', 'warning_threshold', 'critical_threshold',
   'window_seconds', 'eval_interval_seconds', 'recipients', 'enabled',
 ] as const satisfies readonly (keyof AlertRuleFields)[];
 
-const RULE_COLUMNS = `id, name, description, metric, workflow_type, layer, component, warning_threshold, critical_threshold,
-  window_seconds, eval_interval_seconds, recipients, enabled, source, ${iso('created_at')} AS created_at, ${iso('updated_at')} AS updated_at`;
+const RULE_COLUMNS = snakeColumns(alertRules);
 
 /** True for the driver error of a unique constraint (e.g. a second rule with the same name). */
 export const isUniqueViolation = (err: unknown) => (err as { code?: string } | null)?.code === '23505';
 
-const numberOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-function ruleRow(r: AlertRuleRow): AlertRuleRow {
-  return {
-    ...r,
-    id: Number(r.id),
-    warning_threshold: numberOrNull(r.warning_threshold),
-    critical_threshold: numberOrNull(r.critical_threshold),
-    window_seconds: Number(r.window_seconds),
-    eval_interval_seconds: Number(r.eval_interval_seconds),
-    recipients: r.recipients ?? [],
-  };
-}
+/** The given fields as drizzle values (undefined ones are left out: the table's defaults, or unchanged). */
+const ruleValues = (b: Partial<AlertRuleFields>) => ({
+  name: b.name,
+  description: b.description,
+  metric: b.metric,
+  workflowType: b.workflow_type,
+  layer: b.layer,
+  component: b.component,
+  warningThreshold: b.warning_threshold,
+  criticalThreshold: b.critical_threshold,
+  windowSeconds: b.window_seconds,
+  evalIntervalSeconds: b.eval_interval_seconds,
+  recipients: b.recipients,
+  enabled: b.enabled,
+});
 
 export async function listRules(db: Queryable, f: { enabled?: boolean | undefined }, page: Page): Promise<Paged<AlertRuleRow>> {
-  const w = new Where().add('enabled = ?', f.enabled);
-  const p = await pageOf<AlertRuleRow>(db, { from: 'alert_rules', columns: RULE_COLUMNS, orderBy: 'id' }, w, page);
-  return { data: p.data.map(ruleRow), total: p.total };
+  const where = f.enabled === undefined ? undefined : eq(alertRules.enabled, f.enabled);
+  const [total, data] = await Promise.all([
+    run(db.drizzle.$count(alertRules, where)),
+    run(db.drizzle.select(RULE_COLUMNS).from(alertRules).where(where).orderBy(asc(alertRules.id)).limit(page.limit).offset(page.offset)),
+  ]);
+  return { data, total };
 }
 
 /** Every enabled rule, by id (what the worker evaluates). */
-export async function enabledRules(db: Queryable): Promise<AlertRuleRow[]> {
-  return (await db.query<AlertRuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE enabled ORDER BY id`)).map(ruleRow);
+export function enabledRules(db: Queryable): Promise<AlertRuleRow[]> {
+  return run(db.drizzle.select(RULE_COLUMNS).from(alertRules).where(eq(alertRules.enabled, true)).orderBy(asc(alertRules.id)));
 }
 
 export async function getRule(db: Queryable, id: number): Promise<AlertRuleRow | undefined> {
-  const [row] = await db.query<AlertRuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1`, [id]);
-  return row && ruleRow(row);
+  const [row] = await run(db.drizzle.select(RULE_COLUMNS).from(alertRules).where(eq(alertRules.id, id)));
+  return row;
 }
-
-const fieldsOf = (b: Partial<AlertRuleFields>) => ALERT_RULE_FIELDS.filter((f) => b[f] !== undefined);
 
 /** Creates a rule from the given fields (the others take the table's defaults), source 'api'. */
 export async function createRule(db: Queryable, b: Partial<AlertRuleFields> & Pick<AlertRuleFields, 'name' | 'metric'>): Promise<AlertRuleRow> {
-  const fields = fieldsOf(b);
-  const w = new Where();
-  const placeholders = fields.map((f) => w.param(b[f]));
-  const [row] = await db.query<AlertRuleRow>(
-    `INSERT INTO alert_rules (${[...fields, 'source'].join(', ')}) VALUES (${[...placeholders, "'api'"].join(', ')})
-     RETURNING ${RULE_COLUMNS}`,
-    w.params,
-  );
-  return ruleRow(row!);
+  const [row] = await run(db.drizzle.insert(alertRules).values({ ...ruleValues(b), name: b.name, metric: b.metric, source: 'api' }).returning(RULE_COLUMNS));
+  return row!;
 }
 
 /** Changes the given fields (at least one) and updated_at; undefined when there is no such rule. */
 export async function updateRule(db: Queryable, id: number, b: Partial<AlertRuleFields>): Promise<AlertRuleRow | undefined> {
-  const fields = fieldsOf(b);
-  if (fields.length === 0) throw new Error('updateRule: nothing to update');
-  const w = new Where();
-  const sets = fields.map((f) => `${f} = ${w.param(b[f])}`);
-  const idParam = w.param(id);
-  const [row] = await db.query<AlertRuleRow>(
-    `UPDATE alert_rules SET ${sets.join(', ')}, updated_at = now() WHERE id = ${idParam} RETURNING ${RULE_COLUMNS}`,
-    w.params,
+  if (ALERT_RULE_FIELDS.every((f) => b[f] === undefined)) throw new Error('updateRule: nothing to update');
+  const [row] = await run(
+    db.drizzle
+      .update(alertRules)
+      .set({ ...ruleValues(b), updatedAt: sql`now()` })
+      .where(eq(alertRules.id, id))
+      .returning(RULE_COLUMNS),
   );
-  return row && ruleRow(row);
+  return row;
 }
 
 /**

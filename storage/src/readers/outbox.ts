@@ -1,4 +1,6 @@
-import { Where, iso, pageOf, type Page, type Paged, type Queryable } from '../sql.ts';
+import { and, asc, desc, eq, inArray, lt, ne, sql } from 'drizzle-orm';
+import { emailOutbox, type EmailOutboxRecord } from '../schema.ts';
+import { run, snakeColumns, type Page, type Paged, type Queryable, type SnakeRow } from '../sql.ts';
 
 /**
  * Email outbox (email_outbox): alert emails written with the alert change that caused them,
@@ -11,47 +13,26 @@ import { Where, iso, pageOf, type Page, type Paged, type Queryable } from '../sq
  * - lists are newest first (created_at DESC, id DESC).
  */
 
-export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'unsent';
+export type OutboxStatus = EmailOutboxRecord['status'];
 
 /** One email_outbox row as the API lists it. */
-export interface OutboxRow {
-  id: number;
-  alert_id: number | null;
-  recipients: string[];
-  subject: string;
-  body_text: string;
-  status: OutboxStatus;
-  attempts: number;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
-  sent_at: string | null;
-}
+export type OutboxRow = SnakeRow<Omit<EmailOutboxRecord, 'idempotencyKey' | 'bodyHtml'>>;
 
 /** What a delivery needs of a row. */
-export interface OutboxMessage {
-  id: number;
-  alert_id: number | null;
-  recipients: string[];
-  subject: string;
-  body_text: string;
-  body_html: string | null;
-  attempts: number;
-}
+export type OutboxMessage = SnakeRow<Pick<EmailOutboxRecord, 'id' | 'alertId' | 'recipients' | 'subject' | 'bodyText' | 'bodyHtml' | 'attempts'>>;
 
-export function listOutbox(db: Queryable, f: { status?: string | undefined; alertId?: number | undefined }, page: Page): Promise<Paged<OutboxRow>> {
-  const w = new Where().add('status = ?', f.status).add('alert_id = ?', f.alertId);
-  return pageOf<OutboxRow>(
-    db,
-    {
-      from: 'email_outbox',
-      columns: `id::float8 AS id, alert_id::float8 AS alert_id, recipients, subject, body_text, status, attempts, last_error,
-                ${iso('created_at')} AS created_at, ${iso('updated_at')} AS updated_at, ${iso('sent_at')} AS sent_at`,
-      orderBy: 'created_at DESC, id DESC',
-    },
-    w,
-    page,
+const OUTBOX_COLUMNS = snakeColumns(emailOutbox, ['idempotencyKey', 'bodyHtml']);
+
+export async function listOutbox(db: Queryable, f: { status?: string | undefined; alertId?: number | undefined }, page: Page): Promise<Paged<OutboxRow>> {
+  const where = and(
+    f.status === undefined ? undefined : eq(emailOutbox.status, f.status as OutboxStatus),
+    f.alertId === undefined ? undefined : eq(emailOutbox.alertId, f.alertId),
   );
+  const [total, data] = await Promise.all([
+    run(db.drizzle.$count(emailOutbox, where)),
+    run(db.drizzle.select(OUTBOX_COLUMNS).from(emailOutbox).where(where).orderBy(desc(emailOutbox.createdAt), desc(emailOutbox.id)).limit(page.limit).offset(page.offset)),
+  ]);
+  return { data, total };
 }
 
 /** Writes an email; returns its id, or undefined when one with the same idempotency key exists. */
@@ -59,38 +40,61 @@ export async function insertOutbox(
   tx: Queryable,
   m: { alertId: number; key: string; recipients: readonly string[]; subject: string; text: string; html: string; status: 'pending' | 'unsent'; lastError: string | null },
 ): Promise<number | undefined> {
-  const rows = await tx.query<{ id: string | number }>(
-    `INSERT INTO email_outbox (alert_id, idempotency_key, recipients, subject, body_text, body_html, status, last_error)
-     VALUES ($1, $2, $3::text[], $4, $5, $6, $7, $8)
-     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
-    [m.alertId, m.key, m.recipients, m.subject, m.text, m.html, m.status, m.lastError],
+  const rows = await run(
+    tx.drizzle
+      .insert(emailOutbox)
+      .values({
+        alertId: m.alertId,
+        idempotencyKey: m.key,
+        recipients: [...m.recipients],
+        subject: m.subject,
+        bodyText: m.text,
+        bodyHtml: m.html,
+        status: m.status,
+        lastError: m.lastError,
+      })
+      .onConflictDoNothing({ target: emailOutbox.idempotencyKey })
+      .returning({ id: emailOutbox.id }),
   );
-  return rows[0] ? Number(rows[0].id) : undefined;
+  return rows[0]?.id;
 }
 
 /** Rows waiting for delivery (pending or sending, attempts below `maxAttempts`), oldest first. */
 export async function pendingOutbox(db: Queryable, maxAttempts: number, limit = 500): Promise<number[]> {
-  const rows = await db.query<{ id: string | number }>(
-    `SELECT id FROM email_outbox WHERE status IN ('pending', 'sending') AND attempts < $1 ORDER BY created_at LIMIT $2`,
-    [maxAttempts, limit],
+  const rows = await run(
+    db.drizzle
+      .select({ id: emailOutbox.id })
+      .from(emailOutbox)
+      .where(and(inArray(emailOutbox.status, ['pending', 'sending']), lt(emailOutbox.attempts, maxAttempts)))
+      .orderBy(asc(emailOutbox.createdAt))
+      .limit(limit),
   );
-  return rows.map((r) => Number(r.id));
+  return rows.map((r) => r.id);
 }
 
 /** Records a delivery attempt and returns the message, or undefined when the row is not deliverable. */
 export async function claimOutbox(db: Queryable, id: number): Promise<OutboxMessage | undefined> {
-  const [row] = await db.query<OutboxMessage>(
-    `UPDATE email_outbox SET status = 'sending', attempts = attempts + 1, updated_at = now()
-      WHERE id = $1 AND status IN ('pending', 'sending', 'failed')
-      RETURNING id, alert_id, recipients, subject, body_text, body_html, attempts`,
-    [id],
+  const [row] = await run(
+    db.drizzle
+      .update(emailOutbox)
+      .set({ status: 'sending', attempts: sql`${emailOutbox.attempts} + 1`, updatedAt: sql`now()` })
+      .where(and(eq(emailOutbox.id, id), inArray(emailOutbox.status, ['pending', 'sending', 'failed'])))
+      .returning({
+        id: emailOutbox.id,
+        alert_id: emailOutbox.alertId,
+        recipients: emailOutbox.recipients,
+        subject: emailOutbox.subject,
+        body_text: emailOutbox.bodyText,
+        body_html: emailOutbox.bodyHtml,
+        attempts: emailOutbox.attempts,
+      }),
   );
-  return row && { ...row, id: Number(row.id), alert_id: row.alert_id === null ? null : Number(row.alert_id), attempts: Number(row.attempts) };
+  return row;
 }
 
 /** A row's status, or undefined when there is no such row. */
 export async function outboxStatus(db: Queryable, id: number): Promise<OutboxStatus | undefined> {
-  const [row] = await db.query<{ status: OutboxStatus }>('SELECT status FROM email_outbox WHERE id = $1', [id]);
+  const [row] = await run(db.drizzle.select({ status: emailOutbox.status }).from(emailOutbox).where(eq(emailOutbox.id, id)));
   return row?.status;
 }
 
@@ -99,17 +103,24 @@ export async function outboxStatus(db: Queryable, id: number): Promise<OutboxSta
  * 'locked' when another transaction holds it) and returns its status.
  */
 export async function lockOutboxRow(tx: Queryable, id: number): Promise<OutboxStatus | 'locked'> {
-  const [row] = await tx.query<{ status: OutboxStatus }>('SELECT status FROM email_outbox WHERE id = $1 FOR UPDATE SKIP LOCKED', [id]);
+  const [row] = await run(
+    tx.drizzle.select({ status: emailOutbox.status }).from(emailOutbox).where(eq(emailOutbox.id, id)).for('update', { skipLocked: true }),
+  );
   return row?.status ?? 'locked';
 }
 
 export async function markOutboxSent(q: Queryable, id: number): Promise<void> {
-  await q.query(`UPDATE email_outbox SET status = 'sent', sent_at = now(), updated_at = now() WHERE id = $1`, [id]);
+  await run(q.drizzle.update(emailOutbox).set({ status: 'sent', sentAt: sql`now()`, updatedAt: sql`now()` }).where(eq(emailOutbox.id, id)));
 }
 
 /** Records a failed or skipped attempt (never on a row already sent). */
 export async function markOutboxFailed(q: Queryable, id: number, status: 'pending' | 'failed' | 'unsent', error: string): Promise<void> {
-  await q.query(`UPDATE email_outbox SET status = $2, last_error = $3, updated_at = now() WHERE id = $1 AND status <> 'sent'`, [id, status, error]);
+  await run(
+    q.drizzle
+      .update(emailOutbox)
+      .set({ status, lastError: error, updatedAt: sql`now()` })
+      .where(and(eq(emailOutbox.id, id), ne(emailOutbox.status, 'sent'))),
+  );
 }
 
 /**

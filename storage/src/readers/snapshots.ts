@@ -1,3 +1,4 @@
+import { ROLLUP_ALL, ROLLUP_SECONDS } from '../snapshots.ts';
 import { Where, type Queryable } from '../sql.ts';
 
 /**
@@ -30,33 +31,67 @@ export interface SeriesQuery extends SnapshotScope {
 export type SeriesCell = Partial<Record<SnapshotGroup, string>> & { t: number; n: number; errors: number; total: number; min: number | null; max: number | null };
 export type SeriesBucket = Partial<Record<SnapshotGroup, string>> & { t: number; i: number; n: number };
 
+/**
+ * The series in one statement and one pass over the rows: roll-up rows (performance_rollups,
+ * the coarsest resolution that divides the step and the start) for the whole roll-up buckets
+ * of the range, minute rows for the rest (a roll-up bucket that would run past `toIso`), so the
+ * answer equals the sum of minute rows.
+ */
 export async function snapshotSeries(db: Queryable, q: SeriesQuery): Promise<{ cells: SeriesCell[]; buckets: SeriesBucket[] }> {
   const groupBy = q.groupBy.filter((g) => (SNAPSHOT_GROUPS as readonly string[]).includes(g));
+  const fromMs = Date.parse(q.fromIso);
+  const toMs = Date.parse(q.toIso);
+  const res = [...ROLLUP_SECONDS].reverse().find((r) => q.stepSeconds % r === 0 && fromMs % (r * 1000) === 0);
+  const cutMs = res === undefined ? fromMs : Math.max(fromMs, Math.floor(toMs / (res * 1000)) * res * 1000);
   const w = new Where()
     .add('metric = ?', q.metric)
-    .add('bucket_start >= ?::timestamptz', q.fromIso)
-    .add('bucket_start < ?::timestamptz', q.toIso)
     .add('workflow_type = ?', q.workflow_type ?? undefined)
     .add('layer = ?', q.layer ?? undefined)
     .add('component = ?', q.component ?? undefined);
   const stepParam = w.param(q.stepSeconds);
+  const scope = String(w).replace(/^WHERE /, '');
   const t = `(floor(extract(epoch FROM bucket_start) / ${stepParam}::int) * ${stepParam}::int)::float8`;
+  const cols = `${t} AS t${groupBy.map((c) => `, ${c}`).join('')}, count, error_count, sum, min, max, buckets`;
   const g = groupBy.map((c) => `, ${c}`).join('');
-  const pg = groupBy.map((c) => `, p.${c}`).join('');
-  const cells = await db.query<SeriesCell>(
-    `SELECT ${t} AS t${g}, sum(count)::float8 AS n, sum(error_count)::float8 AS errors, sum(sum)::float8 AS total,
-            min(min) AS min, max(max) AS max
-       FROM performance_snapshots ${w} GROUP BY 1${g}`,
+  const parts: string[] = [];
+  let minutesFrom = w.param(q.fromIso);
+  if (res !== undefined && cutMs > fromMs) {
+    const cutP = w.param(new Date(cutMs).toISOString());
+    // Without a layer or component filter or grouping, the rows summing every layer and component.
+    const whole = q.layer == null && q.component == null && !groupBy.includes('layer') && !groupBy.includes('component');
+    const allP = w.param(ROLLUP_ALL);
+    parts.push(
+      `SELECT ${cols} FROM performance_rollups WHERE bucket_seconds = ${w.param(res)}::int AND ${scope}
+          AND ${whole ? `layer = ${allP} AND component = ${allP}` : `layer <> ${allP}`}
+          AND bucket_start >= ${minutesFrom}::timestamptz AND bucket_start < ${cutP}::timestamptz`,
+    );
+    minutesFrom = cutP;
+  }
+  parts.push(
+    `SELECT ${cols} FROM performance_snapshots WHERE ${scope}
+        AND bucket_start >= ${minutesFrom}::timestamptz AND bucket_start < ${w.param(q.toIso)}::timestamptz`,
+  );
+  const rows = await db.query<SeriesCell & { hist: Record<string, number> | null }>(
+    `WITH src AS MATERIALIZED (${parts.join(' UNION ALL ')}),
+          cells AS (SELECT t${g}, sum(count)::float8 AS n, sum(error_count)::float8 AS errors, sum(sum)::float8 AS total,
+                           min(min) AS min, max(max) AS max
+                      FROM src GROUP BY t${g}),
+          hist AS (SELECT t${g}, jsonb_object_agg(i, n) AS hist
+                     FROM (SELECT t${g}, u.i, sum(u.b)::float8 AS n
+                             FROM src, unnest(src.buckets) WITH ORDINALITY AS u(b, i)
+                            WHERE u.b <> 0 GROUP BY t${g}, u.i) c
+                    GROUP BY t${g})
+     SELECT cells.*, hist.hist FROM cells LEFT JOIN hist USING (t${g})`,
     w.params,
   );
-  const buckets = await db.query<SeriesBucket>(
-    `SELECT p.t${pg}, u.i::int AS i, sum(u.b)::float8 AS n
-       FROM (SELECT ${t} AS t${g}, buckets FROM performance_snapshots ${w}) p,
-            unnest(p.buckets) WITH ORDINALITY AS u(b, i)
-      WHERE u.b <> 0
-      GROUP BY p.t${pg}, u.i`,
-    w.params,
-  );
+  const cells: SeriesCell[] = [];
+  const buckets: SeriesBucket[] = [];
+  for (const { hist, ...cell } of rows) {
+    cells.push(cell);
+    const labels: Partial<Record<SnapshotGroup, string>> = {};
+    for (const c of groupBy) labels[c] = cell[c];
+    for (const [i, n] of Object.entries(hist ?? {})) buckets.push({ ...labels, t: cell.t, i: Number(i), n: Number(n) });
+  }
   return { cells, buckets };
 }
 

@@ -1,4 +1,6 @@
-import { iso, type Queryable } from '../sql.ts';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { apiTokens, type ApiTokenRecord } from '../schema.ts';
+import { isoOf, run, type Queryable, type SnakeRow } from '../sql.ts';
 
 /**
  * API tokens (api_tokens). Only a token's SHA-256 and a short prefix are stored, never the
@@ -6,52 +8,65 @@ import { iso, type Queryable } from '../sql.ts';
  * times are ISO-8601 UTC with microseconds.
  */
 
-export type TokenRole = 'admin' | 'viewer';
+export type TokenRole = ApiTokenRecord['role'];
 
 /** One api_tokens row as every reader returns it (never the hash). */
-export interface TokenRow {
-  id: number;
-  name: string;
-  role: TokenRole;
-  prefix: string;
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+export type TokenRow = SnakeRow<Pick<ApiTokenRecord, 'id' | 'name' | 'role' | 'createdAt' | 'lastUsedAt' | 'revokedAt'>> & {
+  prefix: ApiTokenRecord['tokenPrefix'];
+};
 
-const TOKEN_COLUMNS = `id, name, role, token_prefix AS prefix, ${iso('created_at')} AS created_at,
-  ${iso('last_used_at')} AS last_used_at, ${iso('revoked_at')} AS revoked_at`;
+const TOKEN_COLUMNS = {
+  id: apiTokens.id,
+  name: apiTokens.name,
+  role: apiTokens.role,
+  prefix: apiTokens.tokenPrefix,
+  created_at: isoOf(apiTokens.createdAt),
+  last_used_at: isoOf(apiTokens.lastUsedAt),
+  revoked_at: isoOf(apiTokens.revokedAt),
+};
 
 export async function insertToken(q: Queryable, t: { name: string; role: TokenRole; hash: string; prefix: string }): Promise<TokenRow> {
-  const rows = await q.query<TokenRow>(
-    `INSERT INTO api_tokens (name, role, token_hash, token_prefix) VALUES ($1, $2, $3, $4) RETURNING ${TOKEN_COLUMNS}`,
-    [t.name, t.role, t.hash, t.prefix],
-  );
+  const rows = await run(q.drizzle.insert(apiTokens).values({ name: t.name, role: t.role, tokenHash: t.hash, tokenPrefix: t.prefix }).returning(TOKEN_COLUMNS));
   return rows[0]!;
 }
 
 export function listTokens(q: Queryable): Promise<TokenRow[]> {
-  return q.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY id`);
+  return run(q.drizzle.select(TOKEN_COLUMNS).from(apiTokens).orderBy(asc(apiTokens.id)));
 }
 
 /** Revokes a token; false when there is no such token or it was already revoked. */
 export async function revokeToken(q: Queryable, id: number): Promise<boolean> {
-  const rows = await q.query(`UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id]);
+  const rows = await run(
+    q.drizzle
+      .update(apiTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+      .returning({ id: apiTokens.id }),
+  );
   return rows.length > 0;
 }
 
 /** The unrevoked token with this hash; `stale` when its last use was recorded over a minute ago (or never). */
-export async function findActiveToken(q: Queryable, hash: string): Promise<{ id: number; name: string; role: TokenRole; stale: boolean } | undefined> {
-  const [row] = await q.query<{ id: number; name: string; role: TokenRole; stale: boolean }>(
-    `SELECT id, name, role, (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds') AS stale
-       FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
-    [hash],
+export async function findActiveToken(
+  q: Queryable,
+  hash: string,
+): Promise<(Pick<ApiTokenRecord, 'id' | 'name' | 'role'> & { stale: boolean }) | undefined> {
+  const [row] = await run(
+    q.drizzle
+      .select({
+        id: apiTokens.id,
+        name: apiTokens.name,
+        role: apiTokens.role,
+        stale: sql<boolean>`(${apiTokens.lastUsedAt} IS NULL OR ${apiTokens.lastUsedAt} < now() - interval '60 seconds')`,
+      })
+      .from(apiTokens)
+      .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt))),
   );
   return row;
 }
 
 export async function recordTokenUse(q: Queryable, id: number): Promise<void> {
-  await q.query(`UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, [id]);
+  await run(q.drizzle.update(apiTokens).set({ lastUsedAt: sql`now()` }).where(eq(apiTokens.id, id)));
 }
 
 /** Serialises admin-token bootstrap across replicas: holds until the calling transaction ends. */
@@ -61,10 +76,17 @@ export async function lockTokenBootstrap(tx: Queryable): Promise<void> {
 
 /** Whether a token with this hash exists (revoked or not). */
 export async function tokenHashExists(q: Queryable, hash: string): Promise<boolean> {
-  return (await q.query(`SELECT id FROM api_tokens WHERE token_hash = $1`, [hash])).length > 0;
+  return (await run(q.drizzle.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.tokenHash, hash)))).length > 0;
 }
 
 /** Whether an unrevoked admin token exists. */
 export async function activeAdminExists(q: Queryable): Promise<boolean> {
-  return (await q.query(`SELECT id FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1`, [])).length > 0;
+  const rows = await run(
+    q.drizzle
+      .select({ id: apiTokens.id })
+      .from(apiTokens)
+      .where(and(eq(apiTokens.role, 'admin'), isNull(apiTokens.revokedAt)))
+      .limit(1),
+  );
+  return rows.length > 0;
 }

@@ -1,13 +1,7 @@
 import type { WorkflowFilters } from './filters.ts';
 import { QUICK_RANGES } from './time.ts';
 
-export interface WorkflowStats {
-  from: string;
-  to: string;
-  by_status: Record<string, number>;
-  by_type: { workflow_type: string; count: number; failed: number; timed_out: number; error_rate: number; per_minute: number; p95_ms: number | null }[];
-  types_truncated: boolean;
-}
+export type { WorkflowStats } from './types.ts';
 
 /** How far back "any time" looks for the summary (the default span retention). */
 export const ANY_TIME_MS = 30 * 24 * 3600_000;

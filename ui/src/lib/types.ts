@@ -1,134 +1,61 @@
-/** Shapes of the query API's answers that the UI reads (see query-api/README.md). */
+/**
+ * The query API's answers as the UI reads them: aliases into api.gen.ts, which is generated from
+ * the API's OpenAPI document (query-api/test/ui-api-types.int.test.ts fails while it is stale).
+ * Type-only: nothing here reaches the bundle. The only shapes written by hand are the parts the
+ * API's schemas leave open (span events and links, the span tree's children).
+ */
+import type { paths } from './api.gen.ts';
 
-export interface Workflow {
-  workflow_id: string;
-  workflow_type: string;
-  status: 'in_progress' | 'completed' | 'failed' | 'timed_out' | string;
-  user_id: string | null;
-  first_trace_id: string | null;
-  started_at: string;
-  ended_at: string | null;
-  duration_ms: number | null;
-  span_count: number;
-  error_count: number;
-  stored: boolean;
-  top_suspect?: Suspect | null;
-}
+/** The JSON body of a 200 answer of GET `P`. */
+export type Answer<P extends keyof paths> = paths[P] extends { get: { responses: { 200: { content: { 'application/json': infer T } } } } } ? T : never;
 
+type Api<S extends string> = Answer<`/api/v1/debugging${S}` & keyof paths>;
+
+export type WorkflowPage = Api<'/workflows'>;
+export type Workflow = WorkflowPage['data'][number];
+export type Suspect = NonNullable<Workflow['top_suspect']>;
+export type ErrorEntry = Api<'/errors'>['data'][number];
+export type WorkflowStats = Api<'/workflow-stats'>;
+export type Health = Api<'/health'>;
+export type Me = Api<'/me'>;
+export type SystemAnswer = Api<'/system'>;
+export type ComponentState = SystemAnswer['components'][number];
+export type Sample = ComponentState['samples'][number];
+export type Check = NonNullable<ComponentState['health']>;
+export type PerfAnswer = Api<'/performance'>;
+export type PerfPoint = PerfAnswer['series'][number]['points'][number];
+export type AlertRow = Api<'/alerts'>['data'][number];
+export type Rule = Api<'/alert-rules'>['data'][number];
+export type EmailRow = Api<'/email-outbox'>['data'][number];
+
+type RawWorkflowAnswer = Api<'/workflows/{workflowId}'>;
+type RawTraceAnswer = Api<'/traces/{traceId}'>;
+type RawSpan = RawWorkflowAnswer['spans'][number];
+
+/** A span event (the API's schema leaves its items open; the collector stores these keys). */
 export interface SpanEvent {
   name: string;
   time: string;
   attributes: Record<string, unknown>;
 }
 
+/** A span link (open in the API's schema, as stored by the collector). */
 export interface SpanLink {
   traceId: string;
   spanId: string;
   attributes?: Record<string, unknown>;
 }
 
-export interface ApiSpan {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  workflow_id: string;
-  workflow_type: string;
-  layer: string;
-  component: string;
-  name: string;
-  kind: number;
-  status_code: number;
-  status_message: string | null;
-  is_error: boolean;
-  start_time: string;
-  end_time: string;
-  duration_ms: number;
-  self_ms: number;
-  user_id: string | null;
-  attributes: Record<string, unknown>;
-  events: SpanEvent[];
-  scope_name?: string | null;
-  resource?: Record<string, unknown>;
-  links?: SpanLink[];
-  children: ApiSpan[];
-}
+/** A span of a workflow or trace answer, with its children (a tree the schema cannot say). */
+export type ApiSpan = Omit<RawSpan, 'events' | 'links' | 'children'> & { events: SpanEvent[]; links: SpanLink[]; children: ApiSpan[] };
+export type CriticalSegment = RawWorkflowAnswer['critical_path']['segments'][number];
+export type LayerTime = RawWorkflowAnswer['layer_breakdown'][number];
 
-export interface CriticalSegment {
-  trace_id: string | null;
-  span_id: string | null;
-  name: string | null;
-  layer: string | null;
-  component: string | null;
-  start_time: string;
-  offset_ms: number;
-  duration_ms: number;
-}
-
-export interface LayerTime {
-  layer: string;
-  self_ms: number;
-  span_count: number;
-  share: number;
-}
-
-export interface Suspect {
-  span_id: string;
-  trace_id: string;
-  layer: string;
-  component: string;
-  operation: string;
-  reason: 'error' | 'timeout' | 'slow';
-  score: number;
-  summary: string;
-  duration_ms: number;
-  self_ms: number;
-  baseline_p50_ms: number | null;
-  baseline_p95_ms: number | null;
-  ratio: number | null;
-  excess_ms: number | null;
-  on_critical_path: boolean;
-  error_type: string | null;
-  error_message: string | null;
-  downstream: string | null;
-}
-
-export interface ErrorEntry {
-  id: number;
-  trace_id: string | null;
-  span_id: string | null;
-  correlation_id?: string | null;
-  workflow_type?: string | null;
-  layer: string | null;
-  component: string | null;
-  span_name?: string | null;
-  severity: string;
-  error_type: string | null;
-  message: string | null;
-  stack?: string | null;
-  occurred_at: string;
-  resolved: boolean;
-  resolved_by?: string | null;
-  resolved_at?: string | null;
-}
-
-export interface Analysis {
-  span_count: number;
-  truncated: boolean;
-  spans: ApiSpan[];
-  layer_breakdown: LayerTime[];
-  critical_path: { duration_ms: number; segments: CriticalSegment[] };
-}
-
-export interface WorkflowAnswer extends Analysis {
-  workflow: Workflow;
-  errors: ErrorEntry[];
-  suspects?: Suspect[];
-}
-
-export interface TraceAnswer extends Analysis {
-  trace_id: string;
-  workflow_ids: string[];
-}
+/** What a workflow answer and a trace answer share. */
+export type Analysis = Omit<RawTraceAnswer, 'spans' | 'trace_id' | 'workflow_ids'> & { spans: ApiSpan[] };
+/** The workflow answer; its errors are the /errors rows of the workflow (open objects in its schema). */
+export type WorkflowAnswer = Omit<RawWorkflowAnswer, 'spans' | 'errors'> & { spans: ApiSpan[]; errors: ErrorEntry[] };
+export type TraceAnswer = Omit<RawTraceAnswer, 'spans'> & { spans: ApiSpan[] };
 
 export interface Page<T> {
   data: T[];

@@ -5,51 +5,9 @@ import { Link } from '../router.tsx';
 import { ErrorBox, Loading, Section } from '../components.tsx';
 import { useIsAdmin } from '../session.ts';
 import { formatTime } from '../lib/time.ts';
-import type { Page } from '../lib/types.ts';
+import type { AlertRow, EmailRow, Page, Rule } from '../lib/types.ts';
 
-export interface AlertRow {
-  id: number;
-  rule_id: number;
-  rule_name: string;
-  metric: string;
-  workflow_type: string | null;
-  layer: string | null;
-  component: string | null;
-  severity: string;
-  state: string;
-  value: number;
-  threshold: number;
-  first_seen: string;
-  last_seen: string;
-  resolved_at: string | null;
-  notification_status: string | null;
-  last_notified_at: string | null;
-}
-
-export interface Rule {
-  id: number;
-  name: string;
-  description: string;
-  metric: string;
-  workflow_type: string | null;
-  layer: string | null;
-  component: string | null;
-  warning_threshold: number | null;
-  critical_threshold: number | null;
-  window_seconds: number;
-  enabled: boolean;
-}
-
-interface Email {
-  id: number;
-  recipients: string[] | string;
-  subject: string;
-  status: string;
-  attempts: number;
-  last_error: string | null;
-  created_at: string;
-  sent_at: string | null;
-}
+type Email = EmailRow;
 
 const scope = (r: { workflow_type: string | null; layer: string | null; component: string | null }) =>
   [r.workflow_type ?? 'all workflows', r.layer ?? 'all layers', ...(r.component ? [r.component] : [])].join(' / ');

@@ -19,7 +19,7 @@ export default function Chart(props: { title: string; data: (number | null)[][];
       {
         width,
         height: props.height ?? 240,
-        series: [{}, ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: s.width ?? 2, ...(s.dash ? { dash: s.dash } : {}), spanGaps: false }))],
+        series: [{}, ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: s.width ?? 2, ...(s.dash ? { dash: s.dash, points: { show: false } } : {}), spanGaps: false }))],
         axes: [{}, { label: props.unit, size: 60 }],
         scales: { x: { time: true } },
         legend: { show: true },

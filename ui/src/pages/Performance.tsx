@@ -3,7 +3,8 @@ import type { ComponentType } from 'preact';
 import { useApi, useTitle } from '../hooks.ts';
 import { navigate, useLocation } from '../router.tsx';
 import { ErrorBox, Loading, Section } from '../components.tsx';
-import { stepFor, thresholdsFor, toColumns, type PerfPoint, type RuleLike } from '../lib/perf.ts';
+import { GROUP_COLORS, groupColumns, stepFor, thresholdsFor, toColumns, type LabelledSeries, type RuleLike } from '../lib/perf.ts';
+import { formatDuration } from '../lib/time.ts';
 import { QUICK_RANGES } from '../lib/time.ts';
 import type { Page } from '../lib/types.ts';
 import type { ChartSeries } from './Chart.tsx';
@@ -32,6 +33,7 @@ export function Performance() {
   const loc = useLocation();
   const layer = loc.search.get('layer') ?? 'api';
   const workflowType = loc.search.get('workflow_type') ?? '';
+  const component = loc.search.get('component') ?? '';
   const range = loc.search.get('range') ?? '1h';
   const rangeMs = RANGES.find((r) => r.key === range)?.ms ?? 3600_000;
   const [now, setNow] = useState(() => Date.now());
@@ -47,7 +49,9 @@ export function Performance() {
     const to = Math.floor(now / 60_000) * 60_000 + 60_000;
     return { from: new Date(to - rangeMs).toISOString(), to: new Date(to).toISOString(), step: stepFor(rangeMs), layer, workflow_type: workflowType || undefined };
   }, [now, rangeMs, layer, workflowType, fixedFrom, fixedTo]);
-  const perf = useApi<{ series: { labels: Record<string, string>; points: PerfPoint[] }[] }>('performance', params);
+  const perf = useApi<{ series: LabelledSeries[] }>('performance', { ...params, component: component || undefined });
+  // every component of the layer (and workflow type) over the same range
+  const byComponent = useApi<{ series: LabelledSeries[] }>('performance', { ...params, group_by: 'component' });
   const rules = useApi<Page<RuleLike>>('alert-rules', { limit: 200 });
   const set = (k: string, v: string) => {
     const q = new URLSearchParams(loc.search);
@@ -61,7 +65,8 @@ export function Performance() {
     navigate(`/performance${q.size ? `?${q}` : ''}`, true);
   };
   const points = perf.data?.series[0]?.points ?? [];
-  const th = thresholdsFor(rules.data?.data ?? [], layer, workflowType);
+  const th = thresholdsFor(rules.data?.data ?? [], layer, workflowType, component);
+  const layerTh = thresholdsFor(rules.data?.data ?? [], layer, workflowType);
   const latency = useMemo(() => {
     const cols = toColumns(points, ['p50_ms', 'p95_ms', 'p99_ms']);
     const xs = cols[0] ?? [];
@@ -83,6 +88,21 @@ export function Performance() {
   const traffic = useMemo(() => toColumns(points, ['rate_per_second']), [points]);
   const errors = useMemo(() => toColumns(points, ['error_rate'], { error_rate: 100 }), [points]);
   const total = points.reduce((s, p) => s + p.count, 0);
+  const groups = useMemo(() => {
+    const g = groupColumns(byComponent.data?.series ?? [], 'component');
+    const series: ChartSeries[] = g.names.map((name, i) => ({ label: name, color: GROUP_COLORS[i % GROUP_COLORS.length]! }));
+    const cols = [...g.cols];
+    const xs = cols[0] ?? [];
+    if (layerTh?.warning != null) {
+      cols.push(xs.map(() => layerTh.warning));
+      series.push({ label: `warning ${layerTh.warning} ms`, color: '#d97706', dash: [6, 4], width: 1.5 });
+    }
+    if (layerTh?.critical != null) {
+      cols.push(xs.map(() => layerTh.critical));
+      series.push({ label: `critical ${layerTh.critical} ms`, color: '#b42318', dash: [6, 4], width: 1.5 });
+    }
+    return { ...g, cols, series };
+  }, [byComponent.data, layerTh?.warning, layerTh?.critical]);
 
   return (
     <main id="main">
@@ -99,6 +119,10 @@ export function Performance() {
           </select>
         </div>
         <div class="field">
+          <label for="p-component">Component</label>
+          <input id="p-component" value={component} placeholder="all" onChange={(e) => set('component', (e.target as HTMLInputElement).value.trim())} />
+        </div>
+        <div class="field">
           <label for="p-range">Range</label>
           <select id="p-range" value={fixedFrom ? 'custom' : range} onChange={(e) => set('range', (e.target as HTMLSelectElement).value)}>
             {fixedFrom && <option value="custom">{`${fixedFrom} – ${fixedTo ?? 'now'}`}</option>}
@@ -112,11 +136,11 @@ export function Performance() {
       {perf.data && (
         <>
           <p class="muted" role="status">
-            {total.toLocaleString('en-US')} {layer} spans{workflowType ? ` of ${workflowType}` : ''} in the range (every span, before sampling).
+            {total.toLocaleString('en-US')} {layer} spans{workflowType ? ` of ${workflowType}` : ''}{component ? ` in ${component}` : ''} in the range (every span, before sampling).
             {th ? ` Threshold lines: warning ${th.warning ?? '—'} ms, critical ${th.critical ?? '—'} ms (${th.source}).` : ' No latency threshold for this layer.'}
           </p>
           <Section title="Latency (ms)">
-            <LazyChart title={`p50, p95 and p99 latency of ${layer} spans with the warning and critical thresholds`} data={latency.cols} series={latency.series} unit="ms" />
+            <LazyChart title={`p50, p95 and p99 latency of ${layer} spans${component ? ` in ${component}` : ''} with the warning and critical thresholds`} data={latency.cols} series={latency.series} unit="ms" />
           </Section>
           <div class="two-col">
             <Section title="Throughput (spans per second)">
@@ -127,6 +151,38 @@ export function Performance() {
             </Section>
           </div>
         </>
+      )}
+      {byComponent.error !== undefined && <ErrorBox error={byComponent.error} retry={byComponent.reload} />}
+      {byComponent.data && groups.rows.length > 0 && (
+        <Section title={`By component (${layer} spans)`}>
+          <LazyChart title={`p95 latency of ${layer} spans per component with the warning and critical thresholds`} data={groups.cols} series={groups.series} unit="ms" />
+          {groups.rows.length > groups.names.length && <p class="muted">The chart shows the {groups.names.length} busiest components; the table lists all {groups.rows.length}.</p>}
+          <table class="table table-compact">
+            <caption class="sr-only">Components of the {layer} layer</caption>
+            <thead>
+              <tr>
+                <th scope="col">Component</th>
+                <th scope="col" class="num">Spans</th>
+                <th scope="col" class="num">Error rate</th>
+                <th scope="col" class="num">Worst p95 of a step</th>
+              </tr>
+            </thead>
+            <tbody>
+              {groups.rows.map((r) => (
+                <tr key={r.name} aria-current={r.name === component ? 'true' : undefined}>
+                  <td>
+                    <button type="button" class="btn-link" onClick={() => set('component', r.name === component ? '' : r.name)}>
+                      {r.name}
+                    </button>
+                  </td>
+                  <td class="num">{r.count.toLocaleString('en-US')}</td>
+                  <td class={`num${r.count > 0 && r.errors / r.count > 0.05 ? ' bad' : ''}`}>{r.count > 0 ? `${((100 * r.errors) / r.count).toFixed(1)} %` : '—'}</td>
+                  <td class={`num${layerTh?.critical != null && r.worstP95 !== null && r.worstP95 >= layerTh.critical ? ' bad' : ''}`}>{formatDuration(r.worstP95)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Section>
       )}
     </main>
   );
