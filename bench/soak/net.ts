@@ -122,13 +122,21 @@ export class GrpcSender {
     });
     const c = this.client as unknown as { Export: (b: Buffer, m: grpc.Metadata, o: { deadline: number }, cb: (e: grpc.ServiceError | null) => void) => void };
     return new Promise((resolve) => {
-      c.Export.call(this.client, body, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err) => {
+      c.Export.call(this.client, body, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err) => {
         // a channel that keeps failing after a collector restart is replaced, as a fresh exporter would be
-        if (err?.code === grpc.status.UNAVAILABLE && ++this.unavailable >= 5) this.close();
+        if ((err?.code === grpc.status.UNAVAILABLE || err?.code === grpc.status.DEADLINE_EXCEEDED) && ++this.unavailable >= 2) this.replace();
         if (!err) this.unavailable = 0;
         resolve(err ? { code: err.code, details: err.details } : { code: 0, details: '' });
       });
     });
+  }
+
+  /** A fresh channel for the next calls; the old one is closed once its calls are past their deadline. */
+  private replace(): void {
+    const old = this.client;
+    this.client = undefined;
+    this.unavailable = 0;
+    if (old) setTimeout(() => old.close(), 15_000).unref();
   }
 
   close(): void {
