@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { sharedConfigShape, envBool, envInt, envList, envNumber, envString, envUrl, parseConfig } from '@flowscope/common';
+import { sharedConfigShape, workflowTimeoutConfigShape, envBool, envInt, envList, envNumber, envString, envUrl, parseConfig } from '@flowscope/common';
 
 /**
  * The alerting worker's configuration fragment. main.ts (and the all-in-one) merges it with the
@@ -8,7 +8,7 @@ import { sharedConfigShape, envBool, envInt, envList, envNumber, envString, envU
  */
 export const alertingConfigShape = {
   ...sharedConfigShape,
-  DEBUGGING_MAX_TRACE_DURATION: envInt(300_000, 1).describe('A workflow still in progress this long (ms) after it started is marked timed_out.'),
+  ...workflowTimeoutConfigShape,
 
   EMAIL_HOST: envString().describe('SMTP server; unset keeps alert emails in the outbox as \'unsent\'.'),
   EMAIL_PORT: envInt(587, 1, 65535).describe('SMTP port.'),

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +30,8 @@ interface Running {
 }
 
 /** `node <package>/dist/main.js` exactly as the images run it; resolves once `ready` is logged. */
-async function startCompiled(main: string, ready: string, env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [main], { cwd: ROOT, env: productionEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+async function startCompiled(main: string, ready: string, env: Record<string, string>, cwd = ROOT): Promise<Running> {
+  const child = spawn(process.execPath, [main], { cwd, env: productionEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -132,4 +133,64 @@ describe('compiled JavaScript (tsc build) run with plain node', () => {
     expect(body).toContain('"status":"failed"');
     expect(body).toContain('INSERT orders');
   });
+
+  it("the image's file layout runs: the Dockerfile's manifests, a production-only install, its COPY --from=build list", async () => {
+    // What the production stage of deploy/Dockerfile holds, assembled in a folder by following
+    // its own lines: then the processes must run from there, without dev dependencies or sources.
+    const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
+    const stageLines = (name: string) => dockerfile.split(/^FROM /m).find((b) => b.split('\n')[0]!.endsWith(` AS ${name}`))!.split('\n');
+    const image = mkdtempSync(join(tmpdir(), 'flowscope-image-'));
+    try {
+      for (const line of stageLines('manifests')) {
+        // `COPY a b c dest/`: every source lands at its own relative path under /app
+        const m = /^COPY (.+) (\S+)$/.exec(line);
+        if (!m) continue;
+        for (const src of m[1]!.split(' ')) cpSync(join(ROOT, src), join(image, src), { recursive: true });
+      }
+      const install = stageLines('base').find((l) => l.startsWith('RUN ') && l.includes(' install '))!;
+      const args = /pnpm@[\d.]+ (install .+?) \\$/.exec(install)![1]!.split(' ').map((a) => a.replace(/^'(.*)'$/, '$1'));
+      await run('npx', ['-y', 'pnpm@10.34.8', ...args, '--prefer-offline'], { cwd: image, env: productionEnv({}) });
+      expect(existsSync(join(image, 'node_modules/.pnpm'))).toBe(true);
+      // the development install has the compiler and tsx; the image does not
+      for (const dev of ['typescript', 'tsx', 'vitest']) {
+        expect(existsSync(join(ROOT, 'node_modules', dev)), dev).toBe(true);
+        expect(existsSync(join(image, 'node_modules', dev)), dev).toBe(false);
+        expect(readdirSync(join(image, 'node_modules/.pnpm')).some((d) => d.startsWith(`${dev}@`)), dev).toBe(false);
+      }
+      let copied = 0;
+      for (const line of stageLines('base')) {
+        const m = /^COPY (?:--from=build \/app\/)?(\S+) (\S+)$/.exec(line);
+        if (!m || line.includes('--from=manifests')) continue;
+        expect(m[2]).toBe(m[1]);
+        cpSync(join(ROOT, m[1]!), join(image, m[2]!), { recursive: true });
+        copied++;
+      }
+      expect(copied).toBeGreaterThan(8);
+      expect(existsSync(join(image, 'collector/src'))).toBe(false);
+
+      const database = await createTestDatabase('fs_image');
+      const port = await freePort();
+      const grpc = await freePort();
+      const api = await freePort();
+      let collector: Running | undefined;
+      let queryApi: Running | undefined;
+      try {
+        collector = await startCompiled('collector/dist/main.js', 'collector listening', { DATABASE_URL: database.url, FLOWSCOPE_COLLECTOR_HOST: '127.0.0.1', FLOWSCOPE_COLLECTOR_PORT: String(port), FLOWSCOPE_COLLECTOR_GRPC_PORT: String(grpc) }, image);
+        queryApi = await startCompiled('query-api/dist/main.js', 'query-api listening', { DATABASE_URL: database.url, FLOWSCOPE_QUERY_HOST: '127.0.0.1', FLOWSCOPE_QUERY_PORT: String(api), FLOWSCOPE_ADMIN_TOKEN: TOKEN }, image);
+        // the images' HEALTHCHECK command, from the image folder
+        for (const [variable, p] of [['FLOWSCOPE_COLLECTOR_PORT', port], ['FLOWSCOPE_QUERY_PORT', api]] as const) {
+          await run(process.execPath, ['deploy/healthcheck.mjs', variable, String(p)], { cwd: image, env: productionEnv({}) });
+        }
+        const ui = await fetch(`http://127.0.0.1:${api}/workflows`);
+        expect(ui.status).toBe(200);
+        expect(await ui.text()).toContain('<div id="app"');
+      } finally {
+        await stop(collector);
+        await stop(queryApi);
+        await database.drop();
+      }
+    } finally {
+      rmSync(image, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

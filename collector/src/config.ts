@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { z as zod } from 'zod';
-import { envBool, envInt, envList, envNumber, envString, redisConfigShape, thresholdConfigShape } from '@flowscope/common';
+import { envBool, envInt, envList, envNumber, envString, redisConfigShape, retryAfterConfigShape, thresholdConfigShape, workflowTimeoutConfigShape } from '@flowscope/common';
 import { DEFAULT_REDACT_KEYS } from './redact.ts';
 import { DEFAULT_VALUE_LIMITS, MAX_INDEXED_CHARS } from './validate.ts';
 import { envIngestTokens, MIN_INGEST_TOKEN_CHARS } from './ingest-auth.ts';
@@ -80,7 +80,7 @@ export const collectorConfigShape = {
   FLOWSCOPE_WRITER_MAX_BATCH_SPANS: envInt(10_000, 1, 1_000_000).describe('Most spans in one group-commit transaction.'),
   FLOWSCOPE_WRITER_MAX_QUEUE_SPANS: envInt(100_000, 1, 10_000_000).describe('Most spans waiting for the writer; past it requests get 429.'),
   FLOWSCOPE_WRITER_LINGER_MS: envInt(0, 0, 10_000).describe('How long a flush waits for more requests to join (0 = flush when idle).'),
-  FLOWSCOPE_RETRY_AFTER_SECONDS: envInt(2, 1, 3600).describe('Retry-After on 429/503, and the storage probe interval while it is down.'),
+  ...retryAfterConfigShape,
   FLOWSCOPE_REDACT_KEYS: envList(DEFAULT_REDACT_KEYS).describe('Attribute key fragments whose values are replaced by ***REDACTED*** (comma-separated; replaces the default list).'),
   FLOWSCOPE_REDACT_VALUES: envBool(true).describe('Also scrub secrets inside values, in attributes, event names, status messages and span names: URL user info and query-string values, `password=`-style pairs, Bearer/Basic credentials, JSON Web Tokens, well-known key shapes, and string/number literals in db.statement / db.query.text.'),
   FLOWSCOPE_REDACT_VALUE_PATTERNS: envPatterns().describe('More secrets to scrub from every value: a JSON array of regular expressions (case-insensitive), each match replaced by ***REDACTED***, e.g. `["order-secret-[0-9]+"]`.'),
@@ -89,7 +89,7 @@ export const collectorConfigShape = {
   FLOWSCOPE_SAMPLING_DECISION_WAIT_MS: envInt(10_000, 0, 600_000).describe('How long spans of a not-yet-interesting trace wait for an error or slow span.'),
   FLOWSCOPE_SAMPLING_HOLD_MAX_SPANS: envInt(100_000, 0, 10_000_000).describe('Bounds on held spans; past them the oldest traces are let go as sampled out.'),
   FLOWSCOPE_SAMPLING_HOLD_MAX_BYTES: envInt(64 * MiB, 0, 2 ** 40).describe('Bound on the approximate bytes of held spans; past it the oldest held traces are let go.'),
-  DEBUGGING_MAX_TRACE_DURATION: envInt(300_000, 1000).describe('A workflow still in progress this long after its start is marked timed out (ms).'),
+  ...workflowTimeoutConfigShape,
   FLOWSCOPE_METRICS_MAX_WORKFLOW_TYPES: envInt(200, 1, 100_000).describe('Most distinct workflow types (and error types) as Prometheus label values; others become "other".'),
   FLOWSCOPE_TRACE_CACHE_SIZE: envInt(100_000, 0, 10_000_000).describe('Traces whose workflow id/type are remembered for spans arriving in later requests.'),
   FLOWSCOPE_COLLECTOR_GRPC_PORT: envInt(4317, 0, 65535).describe('OTLP/gRPC receiver port (TraceService/Export); 4317 is the OTLP default.'),

@@ -121,6 +121,16 @@ export const thresholdConfigShape = {
   DEBUGGING_DB_QUERY_TIME_CRITICAL: envNumber(100, 0).describe('Critical threshold (ms) of database and cache spans: over it the trace is always kept; also the seeded database p95 rule.'),
 };
 
+/** Retry-After of every process that refuses work it cannot take now (429/503). */
+export const retryAfterConfigShape = {
+  FLOWSCOPE_RETRY_AFTER_SECONDS: envInt(2, 1, 3600).describe('Retry-After on 429/503, and the storage probe interval while it is down.'),
+};
+
+/** The workflow time-out of the replaced system (the alerting worker marks workflows past it). */
+export const workflowTimeoutConfigShape = {
+  DEBUGGING_MAX_TRACE_DURATION: envInt(300_000, 1000).describe('A workflow still in progress this long after its start is marked timed out (ms).'),
+};
+
 /** The configuration fragment of the keys shared by several processes. */
 export const sharedConfigShape = { ...redisConfigShape, ...thresholdConfigShape };
 

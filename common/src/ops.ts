@@ -37,15 +37,15 @@ export function registerOpsRoutes(
   });
 }
 
-async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+/** `p`, or a rejection with `message` when it has not settled within `ms` (the timer never holds the process open). */
+export async function withDeadline<T>(p: Promise<T>, ms: number, message = `no answer within ${ms} ms`): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+  });
   try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
+    return await Promise.race([p, deadline]);
   } finally {
     clearTimeout(timer);
   }

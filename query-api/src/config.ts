@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { redisConfigShape, envBool, envInt, envNumber, envString, envUrl } from '@flowscope/common';
+import { redisConfigShape, retryAfterConfigShape, envBool, envInt, envNumber, envString, envUrl } from '@flowscope/common';
 
 /**
  * The query API's configuration fragment. main.ts (and all-in-one) merge it with the other
@@ -34,7 +34,7 @@ export const queryApiConfigShape = {
   FLOWSCOPE_ALERTING_URL: envUrl().describe('Base URL of the alerting worker\'s /health, /ready and /metrics (FLOWSCOPE_ALERTING_METRICS_PORT), read like FLOWSCOPE_COLLECTOR_URL; in the all-in-one the worker shares the query API\'s process.'),
   FLOWSCOPE_SYSTEM_PROBE_TIMEOUT_MS: envInt(2000, 50, 60_000).describe('How long GET /system waits for each answer of another process (and for this one\'s readiness checks).'),
   FLOWSCOPE_SYSTEM_PROBE_MAX_BYTES: envInt(1_048_576, 1024, 67_108_864).describe('Largest answer GET /system reads from another process\'s /health, /ready or /metrics.'),
-  FLOWSCOPE_RETRY_AFTER_SECONDS: envInt(2, 1, 3600).describe('Retry-After on 429/503 (e.g. while the database is unavailable).'),
+  ...retryAfterConfigShape,
 };
 
 export type QueryApiConfig = z.output<z.ZodObject<typeof queryApiConfigShape>>;

@@ -20,6 +20,23 @@ export function parseRange(q: { from?: string | undefined; to?: string | undefin
   return { fromMs, toMs };
 }
 
+/**
+ * A `from`/`to` window with defaults: `to` is now, `from` is `defaultSpanMs` before `to`. Refuses a
+ * `from` after `to` or, with `nonEmpty`, a `from` that is not before `to`.
+ */
+export function parseWindow(
+  q: { from?: string | undefined; to?: string | undefined },
+  defaultSpanMs: number,
+  opts: { nonEmpty?: boolean } = {},
+): { fromMs: number; toMs: number } {
+  const toMs = parseTime(q.to, 'to') ?? Date.now();
+  const fromMs = parseTime(q.from, 'from') ?? toMs - defaultSpanMs;
+  if (opts.nonEmpty ? fromMs >= toMs : fromMs > toMs) {
+    throw badRequest(opts.nonEmpty ? 'from must be before to' : 'from must not be after to');
+  }
+  return { fromMs, toMs };
+}
+
 export const dateTime = { type: 'string', format: 'date-time', maxLength: 64 } as const;
 /** Free-text filter values (names, ids): bounded, any characters; compared as parameters. */
 export const text = (maxLength = 256) => ({ type: 'string', minLength: 1, maxLength }) as const;

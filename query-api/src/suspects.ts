@@ -113,6 +113,10 @@ export function downstreamOf(span: SuspectSpanInput, server?: SuspectSpanInput):
 }
 
 const REFUSED_RE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|connection refused/i;
+/** An error message that reports the answer the call got ("answered 502", "status code 503",
+ * "HTTP 500", "502 Bad Gateway"): a response came, so the call did not time out waiting. */
+const ANSWERED_RE =
+  /\b(?:answered|responded|returned|replied|status(?:\s+code)?|HTTP(?:\/\d(?:\.\d)?)?)\s*:?\s*[1-5]\d\d\b|\b[1-5]\d\d\s+(?:Bad Gateway|Bad Request|Service Unavailable|Internal Server Error|Not Found|Unauthorized|Forbidden|Conflict|Too Many Requests)\b/i;
 const NO_SERVER_LAYERS = new Set(['database', 'cache', 'queue']);
 /** A client call that has a server side (HTTP or RPC), as opposed to a database or cache client. */
 const isRemoteCall = (span: SuspectSpanInput) =>
@@ -206,7 +210,7 @@ export function findSuspects<S extends SuspectSpanInput>(
       // Only calls that have a server side to wait for (HTTP, RPC — not a database or cache
       // client), that got no response, and did not fail to connect at all.
       const missingServer =
-        isClient && isRemoteCall(sp) && n.children.length === 0 && !hasResponse(sp.attributes) && !REFUSED_RE.test(err.message ?? '');
+        isClient && isRemoteCall(sp) && n.children.length === 0 && !hasResponse(sp.attributes) && !REFUSED_RE.test(err.message ?? '') && !ANSWERED_RE.test(err.message ?? '');
       const endedEarly = isClient && server !== undefined && server.span.end_us + tolerance < sp.end_us;
       const byText = TIMEOUT_RE.test(`${err.type ?? ''} ${err.message ?? ''}`);
       const ancestors = propagated > 0 ? `; ${propagated} ancestor span${propagated === 1 ? '' : 's'} failed because of it` : '';

@@ -125,6 +125,19 @@ describe('timeouts', () => {
     expect(top!.reason).toBe('error');
   });
 
+  it.each(['card gateway answered 502 Bad Gateway', 'upstream returned status code 503', 'HTTP 500 from payments', '429 Too Many Requests'])(
+    'a failing remote call whose message reports an answer (%s) is an error, not a timeout',
+    (message) => {
+      const [top] = suspects([sp('call', null, 0, 10 * ms, { is_error: true, kind: CLIENT, status_message: message, attributes: { 'peer.service': 'card-gateway' } })]);
+      expect(top!.reason).toBe('error');
+    },
+  );
+
+  it('a remote call that says it timed out stays a timeout even with a status code (504 Gateway Timeout)', () => {
+    const [top] = suspects([sp('call', null, 0, 10 * ms, { is_error: true, kind: CLIENT, status_message: 'HTTP 504 Gateway Timeout', attributes: { 'peer.service': 'card-gateway' } })]);
+    expect(top!.reason).toBe('timeout');
+  });
+
   it('a failing client span that got a response is an error, not a timeout', () => {
     const [top] = suspects([sp('call', null, 0, 10 * ms, { is_error: true, kind: CLIENT, status_message: '502', attributes: { 'http.response.status_code': 502 } })]);
     expect(top!.reason).toBe('error');

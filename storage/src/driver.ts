@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
+import { withDeadline } from '@flowscope/common';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -80,7 +81,7 @@ export function openPostgres(options: PostgresOptions): Database {
     query: async <T>(text: string, params?: unknown[]) => txOf(sql).query<T>(text, params),
     transaction: async <T>(fn: (tx: Tx) => Promise<T>) => (await sql.begin((tx) => fn(txOf(tx)))) as T,
     ping: async (timeoutMs = 2000) => {
-      await withTimeout(sql`SELECT 1`.execute(), timeoutMs, 'database ping timed out');
+      await withDeadline(sql`SELECT 1`.execute(), timeoutMs, 'database ping timed out');
     },
     close: async () => {
       if (closed) return;
@@ -180,15 +181,3 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
   };
 }
 
-export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -20,5 +20,4 @@ export * from './readers/snapshots.ts';
 export * from './readers/tokens.ts';
 export * from './readers/health.ts';
 export * from './errors.ts';
-export * from './gauges.ts';
 export * from './readers/workflow-stats.ts';

@@ -15,8 +15,9 @@ import {
 import { sql } from 'drizzle-orm';
 
 // Mirrors migrations/*.sql for typed queries. The SQL is the source of truth (partitioning,
-// partial indexes and functions are beyond what drizzle-kit generates); test/schema.int.test.ts
-// checks that every column declared here exists in the migrated database with the same type.
+// partial indexes and functions are beyond what drizzle-kit generates); test/storage.int.test.ts
+// (test "every column of the drizzle schema exists…") checks that every column declared here
+// exists in the migrated database with the same type.
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SNAPSHOT_GROUPS, emptyBuckets, quantile, snapshotSeries, type Database, type SnapshotGroup } from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
-import { badRequest, commonResponses, dateTime, nnum, num, obj, parseTime, str, text } from '../http.ts';
+import { badRequest, commonResponses, dateTime, nnum, num, obj, parseWindow, str, text } from '../http.ts';
 
 interface PerfQuery {
   from?: string;
@@ -74,9 +74,7 @@ export function performanceRoutes(app: FastifyInstance, db: Database, config: Qu
       const q = req.query;
       const step = q.step ?? 60;
       if (step % 60 !== 0) throw badRequest('step must be a multiple of 60 seconds (snapshots are per minute)');
-      const toMs = parseTime(q.to, 'to') ?? Date.now();
-      const fromMs = parseTime(q.from, 'from') ?? toMs - 3_600_000;
-      if (fromMs >= toMs) throw badRequest('from must be before to');
+      const { fromMs, toMs } = parseWindow(q, 3_600_000, { nonEmpty: true });
       const stepMs = step * 1000;
       const start = Math.floor(fromMs / stepMs) * stepMs;
       const points = Math.ceil((toMs - start) / stepMs);

@@ -8,7 +8,7 @@ import { buildTree, criticalPath, layerBreakdown, walk, type SpanNode } from '..
 import { Baselines } from '../baselines.ts';
 import { findSuspects, type Suspect } from '../suspects.ts';
 import {
-  badRequest, bool, commonResponses, dateTime, int, nnum, notFound, nstr, num, obj, pageQuery, pageResponse, parseRange, parseTime, str, text, type Page,
+  bool, commonResponses, dateTime, int, nnum, notFound, nstr, num, obj, pageQuery, pageResponse, parseRange, parseWindow, str, text, type Page,
 } from '../http.ts';
 
 export const workflowSchema = obj({
@@ -225,11 +225,9 @@ export function workflowRoutes(app: FastifyInstance, db: Database, config: Query
       },
     },
     async (req) => {
-      const to = parseTime(req.query.to, 'to') ?? Date.now();
-      const from = parseTime(req.query.from, 'from') ?? to - 3600_000;
-      if (from > to) throw badRequest('from must not be after to');
-      const stats = await workflowStats(db, { from: new Date(from), to: new Date(to), workflowType: req.query.workflow_type });
-      return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...stats };
+      const { fromMs, toMs } = parseWindow(req.query, 3_600_000);
+      const stats = await workflowStats(db, { from: new Date(fromMs), to: new Date(toMs), workflowType: req.query.workflow_type });
+      return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), ...stats };
     },
   );
 
