@@ -30,7 +30,12 @@ async function main(): Promise<void> {
     logger.info({ port: config.FLOWSCOPE_ALERTING_METRICS_PORT }, 'serving /health, /ready and /metrics');
   }
 
+  // The in-process scheduler's timers are unref'd (they must not hold a test process open), so
+  // without Redis or a metrics port nothing else may hold the loop once the database drops its
+  // connections (a PostgreSQL restart): the worker would exit 0. It runs until told to stop.
+  const keepAlive = setInterval(() => {}, 3_600_000);
   stopOnSignals(logger, async () => {
+    clearInterval(keepAlive);
     await app?.close();
     await alerting.close();
     await liveEvents?.close();
