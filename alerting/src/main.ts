@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { createLogger, eventsChannel, loadConfigOrExit, loggingConfigShape, RedisEventBus, registerOpsRoutes, runMain, stopOnSignals } from '@flowscope/common';
 import { openDatabaseAtStart, storageConfigShape } from '@flowscope/storage';
 import { alertingConfigShape } from './config.ts';
-import { startAlerting } from './index.ts';
+import { startAlerting } from './start.ts';
 
 const shape = { ...storageConfigShape, ...loggingConfigShape, ...alertingConfigShape };
 
