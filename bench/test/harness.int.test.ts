@@ -23,7 +23,7 @@ describe('pnpm bench --tiny', () => {
 
   it('prints one table and writes the results file with every section', async () => {
     const out = join(dir, 'results.json');
-    const { stdout } = await run(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', 'bench/run.ts', '--tiny', '--silent', `--out=${out}`], { cwd: root, timeout: 170_000 });
+    const { stdout } = await run(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', 'bench/run.ts', '--tiny', '--silent', `--out=${out}`], { cwd: root, timeout: 170_000, killSignal: 'SIGKILL' });
     const report = JSON.parse(readFileSync(out, 'utf8')) as { mode: string; rows: BenchRow[] };
     expect(report.mode).toBe('tiny');
     const sections = new Set(report.rows.map((r) => r.section));
