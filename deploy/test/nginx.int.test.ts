@@ -29,7 +29,7 @@ import { createTestDatabase, type TestDatabase } from '@flowscope/storage/testin
 
 // Debian installs it in /usr/sbin, which a non-root PATH may lack.
 const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
-const CONF = join(import.meta.dirname, '..', '..', 'deploy', 'nginx', 'flowscope.conf');
+const CONF = join(import.meta.dirname, '..', 'nginx', 'flowscope.conf');
 const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
