@@ -8,6 +8,7 @@ import { migrate, openPostgres, type Database } from '@flowscope/storage';
 import { createTestDatabase, type TestDatabase } from '@flowscope/storage/testing';
 import { DatabaseUnavailableError, jobFailureKind, startAlerting, type AlertingHandle } from '../src/index.ts';
 import { delta, evaluationsPassed, outbox, TestSmtp, testConfig, waitFor, writeDeltas } from './helpers.ts';
+import { freePort } from '@flowscope/common/testing';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -38,14 +39,6 @@ class Relay {
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** Issue 13: the alerting worker while PostgreSQL is down — retried, reported once, nothing lost. */
 describe('alerting worker and database errors', () => {
