@@ -8,6 +8,7 @@ import { migrate, openPostgres, type Database } from '@flowscope/storage';
 import { createTestDatabase, type TestDatabase } from '@flowscope/storage/testing';
 import { DatabaseUnavailableError, jobFailureKind, startAlerting, type AlertingHandle } from '../src/index.ts';
 import { delta, evaluationsPassed, outbox, TestSmtp, testConfig, waitFor, writeDeltas } from './helpers.ts';
+import { freePort } from '@flowscope/common/testing';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -38,14 +39,6 @@ class Relay {
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** Issue 13: the alerting worker while PostgreSQL is down — retried, reported once, nothing lost. */
 describe('alerting worker and database errors', () => {
@@ -150,6 +143,32 @@ describe('alerting worker and database errors', () => {
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     return { child, out: () => out, exited };
   };
+
+  it('a standalone worker (no Redis, no metrics port) keeps running when PostgreSQL drops its connections, and works again when it is back', async () => {
+    // Regression: the in-process scheduler's timers are unref'd, so once the database's sockets
+    // were cut nothing held the event loop and the worker exited 0 (the soak's PostgreSQL
+    // restart found it); main.ts now holds the loop until it is told to stop.
+    const cut = new Relay(Number(new URL(t.url).port || 5432));
+    await cut.start();
+    const url = new URL(t.url);
+    url.port = String(cut.port);
+    const w = runWorker({ DATABASE_URL: url.toString(), FLOWSCOPE_ALERT_EVAL_INTERVAL_SECONDS: '0.5' });
+    const orExit = <T,>(p: Promise<T>, what: string) =>
+      Promise.race([p, w.exited.then((code) => Promise.reject(new Error(`the worker exited (code ${code}) while waiting for ${what}:\n${w.out()}`)))]);
+    try {
+      await orExit(waitFor(() => w.out().includes('alerting started'), 'the worker started', 60_000), 'its start');
+      await cut.stop(); // PostgreSQL drops every connection of the worker
+      await orExit(waitFor(() => w.out().includes('database unavailable: alert evaluation'), 'the outage reported', 60_000), 'the outage to be reported');
+      await cut.start();
+      await orExit(waitFor(() => w.out().includes('database is back'), 'the database back', 60_000), 'the database to be back');
+      expect(w.child.exitCode).toBeNull();
+      w.child.kill('SIGTERM');
+      expect(await w.exited).toBe(0);
+    } finally {
+      if (w.child.exitCode === null) w.child.kill('SIGKILL');
+      await cut.stop().catch(() => {});
+    }
+  }, 180_000);
 
   it('start-up with PostgreSQL down: the worker retries and starts when it comes up', async () => {
     const port = await freePort();

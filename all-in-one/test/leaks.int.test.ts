@@ -31,6 +31,14 @@ const LEAKS: Array<[where: string, key: string, value: (secret: string) => strin
   ['event', 'exception.stacktrace', (s) => `Error: auth failed (secret=${s})\n    at login (app.js:1:1)`],
   ['eventname', '', (s) => `retry with api_key=${s}`],
   ['resource', 'service.instance.config', (s) => `mongodb://root:${s}@mongo:27017`],
+  // the issue's `password=` in an exception message and a span name too, and more common shapes
+  ['event', 'exception.message', (s) => `login failed for bob: password=${s}`],
+  ['name', '', (s) => `POST /login password=${s}`],
+  ['attr', 'http.request.header.authorization', (s) => `Basic ${s}`],
+  ['attr', 'http.request.header.cookie', (s) => `session=${s}; theme=dark`],
+  ['attr', 'aws.secret_access_key', (s) => s],
+  ['attr', 'messaging.url', (s) => `amqp://guest:${s}@rabbit:5672/`],
+  ['attr', 'app.log', (s) => `calling https://api.example.com/pay?client_secret=${s}`],
 ];
 
 const secretFor = (i: number) => `Lk${i}x${'q7Zr'.repeat(3)}S3cr3t`;
@@ -59,51 +67,46 @@ describe('no realistic secret reaches a table, an API answer or a log line', () 
   it('all of them, stored, served and logged nowhere', async () => {
     const attrs = (pairs: Array<[string, string]>) => pairs.map(([key, v]) => ({ key, value: { stringValue: v } }));
     const spanAttrs: Array<[string, string]> = [['workflow.id', 'wf-leaks'], ['workflow.type', 'login']];
-    const eventAttrs: Array<[string, string]> = [['exception.type', 'AuthError']];
     const resource: Array<[string, string]> = [['service.name', 'auth-service']];
+    const exceptions: Array<Array<[string, string]>> = [];
+    const names: string[] = [];
+    const eventNames: string[] = [];
     let status = 'failed';
-    let name = 'login';
-    let eventName = 'exception';
     LEAKS.forEach(([where, key, value], i) => {
       const v = value(secretFor(i));
       if (where === 'attr') spanAttrs.push([key, v]);
-      else if (where === 'event') eventAttrs.push([key, v]);
+      else if (where === 'event') exceptions.push([['exception.type', 'AuthError'], [key, v]]);
       else if (where === 'resource') resource.push([key, v]);
       else if (where === 'status') status = v;
-      else if (where === 'name') name = v;
-      else eventName = v;
+      else if (where === 'name') names.push(v);
+      else eventNames.push(v);
     });
     const now = BigInt(Date.now()) * 1_000_000n;
-    const body = {
-      resourceSpans: [
-        {
-          resource: { attributes: attrs(resource) },
-          scopeSpans: [
-            {
-              scope: { name: 'leaks' },
-              spans: [
-                {
-                  traceId,
-                  spanId: '01'.repeat(8),
-                  name,
-                  kind: 2,
-                  startTimeUnixNano: String(now),
-                  endTimeUnixNano: String(now + 5_000_000n),
-                  attributes: attrs(spanAttrs),
-                  events: [
-                    { name: 'exception', timeUnixNano: String(now), attributes: attrs(eventAttrs) },
-                    { name: eventName, timeUnixNano: String(now), attributes: [] },
-                  ],
-                  status: { code: 2, message: status },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
+    // the first span carries the attributes, events and status; one more span per leaking name
+    const spans = names.map((name, k) => ({
+      traceId,
+      spanId: String(k + 1).padStart(16, '0'),
+      ...(k > 0 ? { parentSpanId: '1'.padStart(16, '0') } : {}),
+      name,
+      kind: 2,
+      startTimeUnixNano: String(now),
+      endTimeUnixNano: String(now + 5_000_000n),
+      attributes: attrs(k === 0 ? spanAttrs : [['workflow.id', 'wf-leaks']]),
+      events:
+        k === 0
+          ? [
+              ...exceptions.map((a) => ({ name: 'exception', timeUnixNano: String(now), attributes: attrs(a) })),
+              ...eventNames.map((n) => ({ name: n, timeUnixNano: String(now), attributes: [] })),
+            ]
+          : [],
+      status: k === 0 ? { code: 2, message: status } : { code: 2, message: 'failed' },
+    }));
+    const body = { resourceSpans: [{ resource: { attributes: attrs(resource) }, scopeSpans: [{ scope: { name: 'leaks' }, spans }] }] };
     const res = await collector.app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
     expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({}); // every span accepted, none refused
+    const [{ n } = { n: 0 }] = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM trace_steps WHERE trace_id = $1', [traceId]);
+    expect(n).toBe(names.length);
 
     const leaked = (text: string) => LEAKS.map((l, i) => [l, secretFor(i)] as const).filter(([, s]) => text.includes(s)).map(([l]) => `${l[0]} ${l[1]}`);
 

@@ -17,10 +17,20 @@ export class Relay {
   async start(): Promise<void> {
     this.server = createServer((client) => {
       const upstream = connect(this.targetPort, '127.0.0.1');
-      for (const s of [client, upstream]) {
+      // A side that fails (a reset) cuts the other, and a side that closes ends the other:
+      // `pipe` passes only a clean end on. A process killed with SIGKILL can reset its sockets,
+      // which left PostgreSQL holding the dead collector's open transaction (and its row locks)
+      // for as long as the relay lived, so the restarted collector waited on them forever.
+      // Without a relay the server sees the reset itself.
+      const pair = [client, upstream] as const;
+      for (const s of pair) {
+        const other = s === client ? upstream : client;
         this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
+        s.on('error', () => other.destroy());
+        s.on('close', () => {
+          this.sockets.delete(s);
+          other.end();
+        });
       }
       client.pipe(upstream).pipe(client);
     });

@@ -3,16 +3,23 @@
  * processes, on the real PostgreSQL and Redis behind relays that the soak can cut, a real SMTP
  * server in this process), sends acknowledged traffic through injected faults, then throws
  * seeded hostile inputs at the collector, and prints one table: spans sent and acknowledged,
- * faults injected and survived, bad inputs by kind, 5xx, crashes, acknowledged spans lost, peak
- * memory per process. Exits 1 when anything acknowledged was lost, a 5xx or a crash was seen, or
- * a fault was not survived.
+ * faults injected and survived, bad inputs by kind, 5xx, crashes, acknowledged spans lost,
+ * memory after each kind against the idle level, peak memory per process. Exits 1 when anything
+ * acknowledged was lost, a 5xx or a crash was seen, a fault was not survived, or the in-flight
+ * budget or the collector's memory did not come back to idle after a kind of bad input.
  *
  *   pnpm soak                  full size (≥ 10,000 bad inputs, faults of tens of seconds, SMTP down 2.5 min)
  *   pnpm soak --small          the same suite at small sizes (the test command runs this)
  *   --seed=N  --out=FILE (JSON results)  --silent (no table)
+ *   --<size>=N or SOAK_<SIZE>=N overrides one size (flag first), e.g. --fault-ms=500,
+ *   SOAK_RSS_TOLERANCE_MB=128; the sizes are the fields of `SoakSizes` below.
+ *
+ * Waits are conditions, not fixed sleeps: an outage is held for `faultMs` only after the
+ * collector has been seen to notice it (not ready, or a write waiting on the lock), SMTP comes
+ * back `smtpDownMs` after a delivery has been seen to fail, and every wait has a deadline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -27,30 +34,75 @@ import { GrpcSender, postOtlp, Relay } from './net.ts';
 
 const MiB = 1024 * 1024;
 
-interface Sizes {
+/** Every size and wait of the suite (override one with --kebab-name=N or SOAK_SNAKE_NAME=N). */
+export interface SoakSizes {
+  /** traffic before the first fault, after the first acknowledged batch (ms) */
   baselineMs: number;
+  /** how long an outage is held once the collector has been seen to notice it (ms) */
   faultMs: number;
+  /** how long SMTP stays down once a delivery has been seen to fail (ms) */
   smtpDownMs: number;
+  /** how long to watch, after every alert email went out, for one delivered twice (ms) */
+  duplicateWatchMs: number;
+  /** hostile inputs in all (spread over every kind, at least one each) */
   badInputs: number;
+  /** concurrent senders of valid traffic / of hostile inputs */
   concurrency: number;
+  badConcurrency: number;
   spansPerRequest: number;
+  /** the collector's FLOWSCOPE_MAX_BODY_BYTES (bombs and oversized bodies are sized from it) */
+  maxBodyBytes: number;
+  /** memory back to idle: the collector's RSS at most the idle RSS plus this (MiB) after each kind */
+  rssToleranceMb: number;
+  /** how long to wait after a kind for in-flight bytes 0 and RSS within the tolerance (ms) */
+  settleMs: number;
 }
-const SIZES: Record<'full' | 'small', Sizes> = {
-  full: { baselineMs: 10_000, faultMs: 20_000, smtpDownMs: 150_000, badInputs: 12_000, concurrency: 4, spansPerRequest: 20 },
-  small: { baselineMs: 1000, faultMs: 1500, smtpDownMs: 3000, badInputs: 510, concurrency: 2, spansPerRequest: 10 },
+export const SIZES: Record<'full' | 'small', SoakSizes> = {
+  full: { baselineMs: 10_000, faultMs: 20_000, smtpDownMs: 150_000, duplicateWatchMs: 5000, badInputs: 12_000, concurrency: 4, badConcurrency: 8, spansPerRequest: 20, maxBodyBytes: 4 * MiB, rssToleranceMb: 96, settleMs: 60_000 },
+  small: { baselineMs: 0, faultMs: 300, smtpDownMs: 0, duplicateWatchMs: 1500, badInputs: 68, concurrency: 2, badConcurrency: 4, spansPerRequest: 10, maxBodyBytes: 1 * MiB, rssToleranceMb: 64, settleMs: 30_000 },
 };
+
+/** The sizes of a mode with overrides from flags (`--fault-ms=500`) or the environment (`SOAK_FAULT_MS=500`). */
+export function soakSizes(mode: 'full' | 'small', argv: readonly string[], env: NodeJS.ProcessEnv): SoakSizes {
+  const sizes = { ...SIZES[mode] };
+  for (const key of Object.keys(sizes) as (keyof SoakSizes)[]) {
+    const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const raw = argv.find((a) => a.startsWith(`--${kebab}=`))?.slice(kebab.length + 3) ?? env[`SOAK_${kebab.replace(/-/g, '_').toUpperCase()}`];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`soak: ${key} must be a number ≥ 0, got ${JSON.stringify(raw)}`);
+    sizes[key] = n;
+  }
+  return sizes;
+}
 
 export interface SoakResult {
   mode: 'full' | 'small';
   seed: number;
+  sizes: SoakSizes;
   spans: { sent: number; acknowledged: number; lost: number; refusedRetried: Record<string, number> };
   faults: { name: string; survived: boolean; detail: string }[];
-  inputs: { kind: string; tried: number; ok2xx: number; refused4xx: number; fiveXX: number; dropped: number; inflightAfter: number; ingestAfter: boolean; rssMb: number }[];
+  inputs: {
+    kind: string;
+    tried: number;
+    ok2xx: number;
+    refused4xx: number;
+    fiveXX: number;
+    dropped: number;
+    /** the collector's flowscope_inflight_bytes once the kind was done (0 when nothing is held) */
+    inflightAfter: number;
+    /** the collector's RSS once the kind was done and memory settled (MiB) */
+    rssMb: number;
+    /** in-flight bytes 0 and RSS within idle + rssToleranceMb */
+    memoryBackToIdle: boolean;
+    ingestAfter: boolean;
+  }[];
   badInputsTried: number;
   fiveXX: number;
   crashes: number;
   emails: { outboxRows: number; sentRows: number; delivered: number; duplicates: number };
   peakMemoryMb: Record<string, number>;
+  /** the collector's RSS on a healthy stack after the faults, before any bad input (MiB) */
   idleRssMb: number;
   ok: boolean;
 }
@@ -86,6 +138,7 @@ class Proc {
       env: this.env,
       stdio: ['ignore', out, out],
     });
+    closeSync(out);
     this.expectingExit = false;
     child.once('exit', (code, signal) => {
       if (!this.expectingExit) {
@@ -120,14 +173,25 @@ class Proc {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  async kill(signal: NodeJS.Signals): Promise<void> {
+  /** Sends `signal` and waits for the exit; SIGKILL after `graceMs` if it is still running. */
+  async kill(signal: NodeJS.Signals, graceMs = 30_000): Promise<void> {
     const c = this.child;
     if (!c || !this.alive()) return;
     this.sampleMemory();
     this.expectingExit = true;
     const exited = new Promise((r) => c.once('exit', r));
     c.kill(signal);
+    const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
     await exited;
+    clearTimeout(timer);
+  }
+
+  /** Synchronous last resort (the soak itself is being stopped). */
+  killNow(): void {
+    if (this.alive()) {
+      this.expectingExit = true;
+      this.child!.kill('SIGKILL');
+    }
   }
 }
 
@@ -221,8 +285,7 @@ async function inflightBytes(httpUrl: string): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
-export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: string) => void): Promise<SoakResult> {
-  const sizes = SIZES[mode];
+export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: string) => void, sizes: SoakSizes = SIZES[mode]): Promise<SoakResult> {
   const rand = prng(seed);
   const dir = mkdtempSync(join(tmpdir(), 'flowscope-soak-'));
   const database = await benchDatabase('fs_soak', 3);
@@ -262,6 +325,7 @@ export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: str
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const baseEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: relayedUrl.toString(), FLOWSCOPE_DB_START_TIMEOUT_SECONDS: '600' };
   delete baseEnv.REDIS_URL;
+  delete baseEnv.NODE_OPTIONS; // a test runner's loader hooks are not the collector's
   const collector = new Proc(
     'collector',
     'collector/src/main.ts',
@@ -273,7 +337,7 @@ export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: str
       FLOWSCOPE_COLLECTOR_PORT: String(httpPort),
       FLOWSCOPE_COLLECTOR_GRPC_PORT: String(grpcPort),
       DEBUGGING_TRACE_SAMPLING_RATE: '1',
-      FLOWSCOPE_MAX_BODY_BYTES: String(4 * MiB),
+      FLOWSCOPE_MAX_BODY_BYTES: String(sizes.maxBodyBytes),
       FLOWSCOPE_RETRY_AFTER_SECONDS: '1',
     },
     join(dir, 'collector.log'),
@@ -293,8 +357,17 @@ export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: str
     },
     join(dir, 'alerting.log'),
   );
+  // Stopped from outside (a test's timeout, Ctrl-C): take the processes down with the soak.
+  const onSignal = (signal: NodeJS.Signals) => {
+    collector.killNow();
+    alerting.killNow();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const ready = () => fetch(`${httpUrl}/ready`).then((r) => r.ok, () => false);
+  const notReady = async () => !(await ready());
   const grpc = new GrpcSender(`127.0.0.1:${grpcPort}`);
   const traffic = new Traffic(httpUrl, grpc, rand, sizes.spansPerRequest);
   const faults: SoakResult['faults'] = [];
@@ -306,7 +379,6 @@ export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: str
     collector.start();
     alerting.start();
     await waitUntil('the collector', ready, 120_000);
-    idleRssMb = collector.currentRssMb();
 
     // ---- faults, under traffic -------------------------------------------------------------
     const fault = async (name: string, inject: () => Promise<string>) => {
@@ -330,44 +402,60 @@ export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: str
       faults.push({ name, survived, detail });
     };
     traffic.start(sizes.concurrency);
+    await waitUntil('the first acknowledged batch', () => traffic.acknowledged.length > 0, 120_000);
     await sleep(sizes.baselineMs);
 
     await fault('collector kill -9', async () => {
       await collector.kill('SIGKILL');
       await sleep(sizes.faultMs / 3);
       collector.start();
-      return 'killed and restarted';
+      return `killed, restarted after ${Math.round(sizes.faultMs / 3)} ms`;
     });
     await fault('PostgreSQL restart (connections terminated)', async () => {
       await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${database.url.split('/').pop()!} AND pid <> pg_backend_pid()`;
       await pgRelay.stop();
       await sleep(sizes.faultMs / 3);
       await pgRelay.start();
-      return 'backends terminated, relay bounced';
+      return `backends terminated, relay down ${Math.round(sizes.faultMs / 3)} ms`;
     });
     await fault('PostgreSQL stop', async () => {
       await pgRelay.stop();
-      await sleep(sizes.faultMs);
-      await pgRelay.start();
-      return `down ${sizes.faultMs} ms`;
+      const t0 = Date.now();
+      try {
+        await waitUntil('the collector to report the database down', notReady, 60_000);
+        await sleep(sizes.faultMs);
+      } finally {
+        await pgRelay.start();
+      }
+      return `collector not ready, down ${Date.now() - t0} ms`;
     });
     await fault('Redis stop', async () => {
       await redisRelay.stop();
-      await sleep(sizes.faultMs);
-      await redisRelay.start();
-      return `down ${sizes.faultMs} ms`;
+      const t0 = Date.now();
+      try {
+        await waitUntil('the collector to report Redis down', notReady, 60_000);
+        await sleep(sizes.faultMs);
+      } finally {
+        await redisRelay.start();
+      }
+      return `collector not ready, down ${Date.now() - t0} ms`;
     });
     await fault('slow database (ACCESS EXCLUSIVE lock on trace_steps held)', async () => {
       const holder = postgres(database.url, { max: 1, onnotice: () => {} });
+      let held = 0;
       try {
         await holder.begin(async (tx) => {
           await tx`LOCK TABLE trace_steps IN ACCESS EXCLUSIVE MODE`;
+          const t0 = Date.now();
+          // held until a write of the collector is seen waiting on it, then faultMs more
+          await waitUntil('a write waiting on the lock', async () => (await tx`SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'trace_steps'::regclass LIMIT 1`).length > 0, 60_000);
           await sleep(sizes.faultMs);
+          held = Date.now() - t0;
         });
       } finally {
         await holder.end();
       }
-      return `lock held ${sizes.faultMs} ms`;
+      return `a write waited on it, held ${held} ms`;
     });
     await fault('collector kill -9 (second)', async () => {
       await collector.kill('SIGKILL');
@@ -386,30 +474,46 @@ export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: str
         { bucketStartMs: Math.floor(Date.now() / 60_000) * 60_000, workflowType: 'soak-alert', layer: 'database', component: 'soak-db', metric: 'duration_ms', count: 30, errorCount: 0, sum: 12_000, min: 400, max: 400, buckets },
       ]),
     );
-    await waitUntil('an alert email in the outbox', async () => (await database.db.query('SELECT 1 FROM email_outbox LIMIT 1')).length > 0, 60_000);
-    await sleep(sizes.smtpDownMs);
-    await startSmtp();
     let smtpDetail = '';
+    let allSent = false;
+    let failureSeen = false;
+    try {
+      // down until a delivery has been seen to fail, then smtpDownMs more
+      await waitUntil('a failed delivery of an alert email', async () => (await database.db.query('SELECT 1 FROM email_outbox WHERE last_error IS NOT NULL LIMIT 1')).length > 0, 120_000);
+      failureSeen = true;
+      await sleep(sizes.smtpDownMs);
+    } catch (err) {
+      smtpDetail = `${(err as Error).message}; `;
+    }
+    await startSmtp();
     try {
       await waitUntil('every outbox row sent', async () => {
         const rows = await database.db.query<{ status: string }>('SELECT status FROM email_outbox');
         return rows.length > 0 && rows.every((r) => r.status === 'sent');
       }, 300_000);
-      await sleep(2000); // more ticks and sweeps: nothing is sent twice
-      smtpDetail = `down ${sizes.smtpDownMs} ms`;
+      allSent = true;
+      await sleep(sizes.duplicateWatchMs); // more ticks and sweeps: nothing is sent twice
+      const [attempts] = await database.db.query<{ n: number }>('SELECT max(attempts)::int AS n FROM email_outbox');
+      smtpDetail += `a delivery failed, down ${sizes.smtpDownMs} ms more, sent on attempt ${attempts?.n ?? '?'}`;
     } catch (err) {
-      smtpDetail = (err as Error).message;
+      smtpDetail += (err as Error).message;
     }
     const dupes = [...received.values()].filter((n) => n > 1).length;
-    faults.push({ name: 'SMTP down (alert email delivered once after)', survived: received.size > 0 && dupes === 0 && alerting.crashes === 0, detail: smtpDetail });
+    faults.push({ name: 'SMTP down (alert email delivered once after)', survived: failureSeen && allSent && received.size > 0 && dupes === 0 && alerting.crashes === 0, detail: smtpDetail });
 
     await traffic.stop();
 
     // ---- hostile inputs, after the faults, on a healthy stack ---------------------------------
-    const plan = generateInputs(rand, sizes.badInputs, 4 * MiB);
+    // The idle level: the collector (restarted by the last kill -9) after it has taken traffic.
+    for (let i = 0; i < 3; i++) await traffic.sendOne(Date.now() + 30_000);
+    await waitUntil('in-flight bytes 0 before the bad inputs', async () => (await inflightBytes(httpUrl)) === 0, sizes.settleMs).catch(() => undefined);
+    idleRssMb = collector.currentRssMb();
+    const rssLimitMb = idleRssMb + sizes.rssToleranceMb;
+    log(`collector idle RSS ${round(idleRssMb)} MB; limit after each kind ${round(rssLimitMb)} MB`);
+    const plan = generateInputs(rand, sizes.badInputs, sizes.maxBodyBytes);
     for (const [kind, makers] of plan) {
       log(`bad inputs: ${kind} (${makers.length})`);
-      const row = { kind, tried: 0, ok2xx: 0, refused4xx: 0, fiveXX: 0, dropped: 0, inflightAfter: NaN, ingestAfter: false, rssMb: NaN };
+      const row: SoakResult['inputs'][number] = { kind, tried: 0, ok2xx: 0, refused4xx: 0, fiveXX: 0, dropped: 0, inflightAfter: NaN, rssMb: NaN, memoryBackToIdle: false, ingestAfter: false };
       let next = 0;
       const worker = async () => {
         while (next < makers.length) {
@@ -445,13 +549,16 @@ export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: str
           }
         }
       };
-      await Promise.all(Array.from({ length: 8 }, worker));
-      // memory back to idle (nothing held in flight), ingest working, process alive
-      await waitUntil(`${kind}: in-flight bytes back to 0`, async () => (await inflightBytes(httpUrl)) === 0, 30_000).catch(() => undefined);
-      row.inflightAfter = await inflightBytes(httpUrl).catch(() => NaN);
-      row.ingestAfter = collector.alive() && (await traffic.sendOne(Date.now() + 30_000));
-      row.rssMb = collector.currentRssMb();
+      await Promise.all(Array.from({ length: sizes.badConcurrency }, worker));
       collector.sampleMemory();
+      // memory back to idle: nothing held in flight and the RSS back within the tolerance
+      const settled = async () => (await inflightBytes(httpUrl)) === 0 && collector.currentRssMb() <= rssLimitMb;
+      await waitUntil(`${kind}: memory back to idle`, settled, sizes.settleMs).catch(() => undefined);
+      row.inflightAfter = await inflightBytes(httpUrl).catch(() => NaN);
+      row.rssMb = collector.currentRssMb();
+      row.memoryBackToIdle = row.inflightAfter === 0 && row.rssMb <= rssLimitMb;
+      // ingest working, process alive
+      row.ingestAfter = collector.alive() && (await traffic.sendOne(Date.now() + 30_000));
       inputs.push(row);
     }
 
@@ -472,6 +579,7 @@ export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: str
     const result: SoakResult = {
       mode,
       seed,
+      sizes,
       spans: { sent: traffic.sent, acknowledged: acked.size, lost, refusedRetried: traffic.refused },
       faults,
       inputs,
@@ -488,14 +596,16 @@ export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: str
       fiveXX === 0 &&
       crashes === 0 &&
       faults.every((f) => f.survived) &&
-      inputs.every((r) => r.ingestAfter && r.inflightAfter === 0) &&
+      inputs.every((r) => r.ingestAfter && r.memoryBackToIdle) &&
       traffic.rejected === 0;
     return result;
   } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     await traffic.stop().catch(() => undefined);
     grpc.close();
-    await collector.kill('SIGTERM').catch(() => undefined);
-    await alerting.kill('SIGTERM').catch(() => undefined);
+    await collector.kill('SIGTERM', 15_000).catch(() => undefined);
+    await alerting.kill('SIGTERM', 15_000).catch(() => undefined);
     await stopSmtp();
     await pgRelay.stop().catch(() => undefined);
     await redisRelay.stop().catch(() => undefined);
@@ -520,16 +630,18 @@ export function formatSoak(r: SoakResult): string {
   for (const f of r.faults) row(`fault: ${f.name}`, `${f.survived ? 'survived' : 'NOT SURVIVED'} (${f.detail})`);
   row('alert emails: outbox rows / sent / delivered / duplicates', `${r.emails.outboxRows} / ${r.emails.sentRows} / ${r.emails.delivered} / ${r.emails.duplicates}`);
   lines.push('-'.repeat(80));
-  lines.push(`${'bad input kind'.padEnd(30)} ${'tried'.padStart(6)} ${'2xx'.padStart(5)} ${'4xx'.padStart(6)} ${'5xx'.padStart(4)} ${'cut'.padStart(5)} ${'inflight'.padStart(8)} ingest  rss MB`);
+  lines.push(`${'bad input kind'.padEnd(30)} ${'tried'.padStart(6)} ${'2xx'.padStart(5)} ${'4xx'.padStart(6)} ${'5xx'.padStart(4)} ${'cut'.padStart(5)} ${'inflight'.padStart(8)} ${'rss MB'.padStart(7)} memory ingest`);
   for (const i of r.inputs) {
-    lines.push(`${i.kind.padEnd(30)} ${String(i.tried).padStart(6)} ${String(i.ok2xx).padStart(5)} ${String(i.refused4xx).padStart(6)} ${String(i.fiveXX).padStart(4)} ${String(i.dropped).padStart(5)} ${String(i.inflightAfter).padStart(8)} ${(i.ingestAfter ? 'ok' : 'FAIL').padEnd(7)} ${round(i.rssMb)}`);
+    lines.push(
+      `${i.kind.padEnd(30)} ${String(i.tried).padStart(6)} ${String(i.ok2xx).padStart(5)} ${String(i.refused4xx).padStart(6)} ${String(i.fiveXX).padStart(4)} ${String(i.dropped).padStart(5)} ${String(i.inflightAfter).padStart(8)} ${String(round(i.rssMb)).padStart(7)} ${(i.memoryBackToIdle ? 'idle' : 'HELD').padEnd(6)} ${i.ingestAfter ? 'ok' : 'FAIL'}`,
+    );
   }
   lines.push('-'.repeat(80));
   row('bad inputs tried', r.badInputsTried);
   row('5xx answers', r.fiveXX);
   row('crashes', r.crashes);
   row('peak memory (MB, VmHWM)', Object.entries(r.peakMemoryMb).map(([k, v]) => `${k} ${v}`).join(', '));
-  row('collector idle RSS at start (MB)', r.idleRssMb);
+  row('collector idle RSS before the bad inputs (MB)', `${r.idleRssMb} (memory "idle" after a kind: in-flight 0 and RSS ≤ idle + ${r.sizes.rssToleranceMb})`);
   row('result', r.ok ? 'PASS' : 'FAIL');
   return lines.join('\n');
 }
@@ -541,10 +653,11 @@ if (isMain) {
   const seed = Number(argv.find((a) => a.startsWith('--seed='))?.slice(7) ?? 13);
   const out = argv.find((a) => a.startsWith('--out='))?.slice(6);
   const silent = argv.includes('--silent');
+  const sizes = soakSizes(mode, argv, process.env);
   const log = (s: string) => {
     if (!silent) process.stderr.write(`${s}\n`);
   };
-  runSoak(mode, seed, log).then(
+  runSoak(mode, seed, log, sizes).then(
     (r) => {
       if (out) writeFileSync(out, JSON.stringify(r, null, 2));
       if (!silent) process.stdout.write(`${formatSoak(r)}\n`);

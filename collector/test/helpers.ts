@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
@@ -136,15 +135,7 @@ export const gzip = (b: Buffer | string) => gzipSync(b);
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from '@flowscope/common/testing';
 
 /** Starts `tsx collector/src/main.ts` and resolves once it logs that it listens. */
 export function startProcess(env: Record<string, string>): Promise<ChildProcess> {

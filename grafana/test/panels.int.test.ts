@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +28,7 @@ import { buildQueryApi, createToken, queryApiConfigShape } from '@flowscope/quer
 import { openDatabase, storageConfigShape, type Database } from '@flowscope/storage';
 import { createTestDatabase, type TestDatabase } from '@flowscope/storage/testing';
 import { dashboards } from '../src/index.ts';
+import { freePort } from '@flowscope/common/testing';
 
 const REDIS_URL = process.env.FLOWSCOPE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SERVICE = 'shop-api';
@@ -73,14 +73,6 @@ interface DashboardJson {
   templating?: { list: VariableJson[] };
 }
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 const portOf = (app: FastifyInstance) => (app.server.address() as { port: number }).port;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

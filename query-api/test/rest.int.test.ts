@@ -262,6 +262,13 @@ describe.each<Driver>(['postgres', 'pglite'])('REST API on %s with the known dat
       expect.objectContaining({ rule_name: 'checkout api p95', scope_key: 'checkout/api', severity: 'critical', state: 'firing', value: 612.5, threshold: 500, first_seen: '2025-06-02T10:05:00.000000Z', resolved_at: null, notification_status: 'sent' }),
     ]);
     expect((await get(`${P}/alerts?state=resolved`)).body.total).toBe(0);
+    // from/to: alerts still seen at or after `from`, first seen before `to`; from after to is refused.
+    expect((await get(`${P}/alerts?from=2025-06-02T10:05:00Z&to=2025-06-02T10:05:00Z`)).body.total).toBe(0);
+    expect((await get(`${P}/alerts?from=2025-06-02T10:00:00Z&to=2025-06-02T10:05:00.001Z`)).body.total).toBe(1);
+    expect(await get(`${P}/alerts?from=2025-06-02T10:05:00.001Z&to=2025-06-02T10:05:00Z`)).toEqual({
+      status: 400,
+      body: expect.objectContaining({ message: 'from must not be after to' }),
+    });
     // The page alert emails link to.
     const one = await get(`${P}/alerts/${alerts.body.data[0]!.id}`);
     expect(one.status).toBe(200);

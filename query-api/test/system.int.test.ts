@@ -12,6 +12,7 @@ import type { Database } from '@flowscope/storage';
 import { openTestDatabase } from '@flowscope/storage/testing';
 import { parsePrometheusText } from '../src/system.ts';
 import { auth, makeApp, makeTokens, queryConfig, testLogger, type Tokens } from './helpers.ts';
+import { freePort } from '@flowscope/common/testing';
 
 interface Component {
   name: string;
@@ -67,10 +68,7 @@ describe('GET /system: the processes the UI shows, read server-side', () => {
     silent = createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
-    const gone = createServer();
-    await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
-    closedUrl = `http://127.0.0.1:${(gone.address() as { port: number }).port}`;
-    await new Promise((r) => gone.close(r));
+    closedUrl = `http://127.0.0.1:${await freePort()}`; // bound, then closed: nothing listens there
   }, 60_000);
   afterAll(async () => {
     for (const a of apps) await a.close();

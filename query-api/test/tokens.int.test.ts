@@ -1,20 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@flowscope/storage';
-import { createServer } from 'node:net';
 import { openPostgres } from '@flowscope/storage';
 import { createTestDatabase, openTestDatabase } from '@flowscope/storage/testing';
 import { authenticate, ensureAdminToken, hashToken, listTokens } from '../src/index.ts';
 import { runCli } from '../src/cli.ts';
 import { testLogger } from './helpers.ts';
-
-/** A port nothing listens on (bound, then closed). */
-const closedPort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+import { freePort } from '@flowscope/common/testing';
 
 describe('tokens: CLI, hashing, first-start admin token', () => {
   let db: Database;
@@ -91,7 +82,7 @@ describe('tokens: CLI, hashing, first-start admin token', () => {
   });
 
   it('PostgreSQL down: exit 3 with where (never the password) and what to do', async () => {
-    const port = await closedPort();
+    const port = await freePort(); // bound, then closed: nothing listens there
     let err = '';
     const code = await runCli(['token', 'list'], { DATABASE_URL: `postgres://postgres:s3cret-pw@127.0.0.1:${port}/flowscope` }, () => {}, (s) => void (err += s));
     expect(code).toBe(3);

@@ -1,5 +1,6 @@
 import type { Database, Tx } from './driver.ts';
-import type { Queryable } from './sql.ts';
+import type { SpanStepRecord } from './schema.ts';
+import type { Queryable, SnakeRow } from './sql.ts';
 import { BUCKET_COUNT, quantile } from './histogram.ts';
 
 /**
@@ -608,24 +609,13 @@ export async function findAlertCauses(db: Queryable, q: AlertCauseQuery): Promis
   return (await topSlowOperations(db, { ...common, baselineHours: q.baselineHours })).map((o) => ({ kind: 'slow' as const, ...o }));
 }
 
-/** The span fields root-cause analysis needs; times in microseconds since the epoch. */
-export interface AnalysisSpanRow {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  workflow_id: string;
-  workflow_type: string;
-  layer: string;
-  component: string;
-  name: string;
-  kind: number;
-  is_error: boolean;
-  status_message: string | null;
-  attributes: Record<string, unknown>;
-  events: { name: string; time: string; attributes: Record<string, unknown> }[];
-  start_us: number;
-  end_us: number;
-}
+/** The span fields root-cause analysis needs (trace_steps columns, schema.ts); times in microseconds since the epoch. */
+export type AnalysisSpanRow = SnakeRow<
+  Pick<
+    SpanStepRecord,
+    'traceId' | 'spanId' | 'parentSpanId' | 'workflowId' | 'workflowType' | 'layer' | 'component' | 'name' | 'kind' | 'isError' | 'statusMessage' | 'attributes' | 'events'
+  >
+> & { start_us: number; end_us: number };
 
 /**
  * Stored spans of several workflows for analysis, grouped by workflow id. A workflow with

@@ -1,4 +1,4 @@
-import { DrizzleQueryError, getTableColumns, sql, type Table } from 'drizzle-orm';
+import { DrizzleQueryError, eq, getTableColumns, sql, type Column, type Table } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Drizzle } from './driver.ts';
 
@@ -88,6 +88,9 @@ export async function run<T>(query: PromiseLike<T>): Promise<T> {
     throw err instanceof DrizzleQueryError && err.cause !== undefined ? err.cause : err;
   }
 }
+
+/** `column = value` as a drizzle condition, or none (undefined, which `and` skips) when value is undefined. */
+export const eqIf = <C extends Column>(column: C, value: C['_']['data'] | undefined) => (value === undefined ? undefined : eq(column, value));
 
 /** `workflowType` → `workflow_type` (the schema's property names are the camelCase of the column names). */
 type SnakeKey<S extends string> = S extends `${infer H}${infer R}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeKey<R>}` : S;

@@ -6,12 +6,28 @@ import {
   listOperations, listOutbox, listRules, listServices, listTokens, listWorkflows, lockEvaluation, lockOutboxRow, markOutboxFailed,
   markOutboxSent, openAlert, outboxStatus, pendingOutbox, recordTokenUse, resolveAlert, resolveAlertsOfOtherRules, revokeToken,
   seedRules, serviceDependencies, setAlertNotification, setErrorResolved, snapshotSeries, snapshotsInWindow, spansOf, spansOfTraces,
-  tokenHashExists, touchAlert, updateRule, workflowIdsOfTrace, writeSnapshotDeltas, writeSpans, type AlertRuleFields, type Database,
+  tokenHashExists, touchAlert, unresolvedErrorCounts, updateRule, workflowIdsOfTrace, workflowStats, writeSnapshotDeltas, writeSpans,
+  lockTokenBootstrap, readSpansForAnalysis, type AlertRuleFields, type Database,
 } from '../src/index.ts';
 import { openTestDatabase, type Driver } from '../src/testing.ts';
 import { errorRecord, hex, span } from './fixtures.ts';
 
 // Every reader against both drivers, as the writer's suite does (storage.int.test.ts).
+// Row keys in the order the readers answer with (what the API serialises).
+const WORKFLOW_KEYS = ['workflow_id', 'workflow_type', 'status', 'user_id', 'first_trace_id', 'started_at', 'ended_at', 'duration_ms', 'span_count', 'error_count', 'stored'];
+const SPAN_KEYS = [
+  'trace_id', 'span_id', 'parent_span_id', 'workflow_id', 'workflow_type', 'layer', 'component', 'name', 'kind', 'status_code', 'status_message',
+  'is_error', 'start_time', 'end_time', 'duration_ms', 'user_id', 'scope_name', 'attributes', 'resource', 'events', 'links', 'start_us', 'end_us',
+];
+const ERROR_KEYS = [
+  'id', 'trace_id', 'span_id', 'seq', 'correlation_id', 'workflow_type', 'layer', 'component', 'span_name', 'severity', 'error_type', 'message',
+  'stack', 'occurred_at', 'attributes', 'resolved', 'resolved_by', 'resolved_at',
+];
+const ALERT_KEYS = [
+  'id', 'rule_id', 'rule_name', 'metric', 'workflow_type', 'layer', 'component', 'window_seconds', 'scope_key', 'severity', 'state', 'value',
+  'threshold', 'first_seen', 'last_seen', 'resolved_at', 'notification_status', 'last_notified_at',
+];
+const ISO_US = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 const MIN = 60_000;
 const T0 = Math.floor(Date.now() / MIN) * MIN - 10 * MIN; // ten minutes ago, on a minute
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -66,6 +82,23 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     expect(await getWorkflow(db, 'nope')).toBeUndefined();
     expect((await getWorkflows(db, ['wf-b', 'nope'])).map((w) => w.workflow_type)).toEqual(['login']);
     expect(await activeWorkflowsByType(db)).toEqual([{ workflow_type: 'login', n: 1 }]);
+    expect(Object.keys(one!)).toEqual(WORKFLOW_KEYS);
+    expect(Object.keys(all.data[0]!)).toEqual(WORKFLOW_KEYS);
+    expect([one?.ended_at, one?.duration_ms, one?.span_count]).toEqual([expect.stringMatching(ISO_US), 40, 2]);
+  });
+
+  it('workflow stats: by status and per type over a range', async () => {
+    const stats = await workflowStats(db, { from: new Date(T0), to: new Date(T0 + 2 * MIN) });
+    expect(stats.by_status).toEqual({ failed: 1, in_progress: 1 });
+    expect(stats.by_type.map((t) => [t.workflow_type, t.count, t.failed, t.timed_out, t.error_rate, t.p95_ms])).toEqual([
+      ['checkout', 1, 1, 0, 1, 40],
+      ['login', 1, 0, 0, 0, expect.any(Number)],
+    ]);
+    expect(stats.by_type[0]!.per_minute).toBe(0.5);
+    const one = await workflowStats(db, { from: new Date(T0), to: new Date(T0 + 2 * MIN), workflowType: 'login' }, 1);
+    expect([one.by_status, one.by_type.map((t) => t.workflow_type), one.types_truncated]).toEqual([{ in_progress: 1 }, ['login'], false]);
+    expect((await workflowStats(db, { from: new Date(T0), to: new Date(T0 + 2 * MIN) }, 1)).types_truncated).toBe(true);
+    expect((await workflowStats(db, { from: new Date(T0 + 2 * MIN), to: new Date(T0 + 3 * MIN) })).by_type).toEqual([]);
   });
 
   it('traces: spans of a workflow or trace (bounded), of several traces, workflow ids of a trace', async () => {
@@ -83,6 +116,19 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     const both = await spansOfTraces(db, [TRACE2, TRACE1], 10);
     expect(both.spans.map((s) => s.trace_id)).toEqual([TRACE1, TRACE1, TRACE2]);
     expect(await workflowIdsOfTrace(db, TRACE1)).toEqual(['wf-a']);
+    expect(Object.keys(wf.spans[0]!)).toEqual(SPAN_KEYS);
+    expect([wf.spans[0]!.start_time, wf.spans[0]!.events, wf.spans[0]!.links]).toEqual([expect.stringMatching(ISO_US), [], []]);
+  });
+
+  it('spans for analysis: by workflow, microsecond times; a workflow over the span limit is left out', async () => {
+    const byWf = await readSpansForAnalysis(db, ['wf-a', 'wf-b', 'nope'], 10);
+    expect([...byWf.keys()]).toEqual(['wf-a', 'wf-b']);
+    expect(byWf.get('wf-a')!.map((s) => [s.span_id, s.kind, s.is_error, s.start_us, s.end_us - s.start_us])).toEqual([
+      [hex(1, 16), 2, false, T0 * 1000, 40_000],
+      [hex(2, 16), 3, true, (T0 + 5) * 1000, 20_000],
+    ]);
+    expect([...(await readSpansForAnalysis(db, ['wf-a', 'wf-b'], 1)).keys()]).toEqual(['wf-b']);
+    expect((await readSpansForAnalysis(db, [], 10)).size).toBe(0);
   });
 
   it('traces: services, operations, search by tags and duration, dependencies', async () => {
@@ -103,6 +149,10 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     expect(list.total).toBe(1);
     const e = list.data[0]!;
     expect([e.correlation_id, e.component, e.message, typeof e.id]).toEqual(['wf-a', 'orders-db', 'boom', 'number']);
+    expect(Object.keys(e)).toEqual(ERROR_KEYS);
+    expect([e.occurred_at, e.resolved_at, e.attributes]).toEqual([expect.stringMatching(ISO_US), null, {}]);
+    expect(await unresolvedErrorCounts(db)).toEqual([{ layer: 'database', severity: 'error', error_type: 'Error', count: 1 }]);
+    expect(await unresolvedErrorCounts(db, 0)).toEqual([]);
     expect((await listErrors(db, { toMs: T0 }, { limit: 10, offset: 0 })).total).toBe(0);
     expect((await getError(db, e.id))?.span_id).toBe(hex(2, 16));
     expect(await getError(db, e.id + 1000)).toBeUndefined();
@@ -112,6 +162,9 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     const again = await setErrorResolved(db, e.id, { resolved: false });
     expect([again?.resolved, again?.resolved_by, again?.resolved_at]).toEqual([false, null, null]);
     expect(await setErrorResolved(db, e.id + 1000, { resolved: false })).toBeUndefined();
+    await setErrorResolved(db, e.id, { resolved: true, by: null });
+    expect(await unresolvedErrorCounts(db)).toEqual([]);
+    await setErrorResolved(db, e.id, { resolved: false });
   });
 
   it('alert rules: create (unique name), update, one, list, enabled, seed', async () => {
@@ -157,6 +210,10 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     expect([list.total, list.data[0]?.id]).toEqual([2, ids[1]]); // newest first
     expect((await listAlerts(db, { toMs: T0 }, { limit: 10, offset: 0 })).total).toBe(0);
     expect((await getAlerts(db, [ids[1], 999_999])).map((x) => [x.id, x.rule_name])).toEqual([[ids[1], r2!.name]]);
+    expect(await getAlerts(db, [])).toEqual([]);
+    expect(Object.keys(list.data[0]!)).toEqual(ALERT_KEYS);
+    expect(Object.keys(a!)).toEqual(ALERT_KEYS);
+    expect([a?.first_seen, a?.window_seconds, typeof a?.rule_id]).toEqual([expect.stringMatching(ISO_US), 300, 'number']);
     expect(await getAlert(db, 999_999)).toBeUndefined();
   });
 
@@ -206,7 +263,11 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     const filtered = await snapshotSeries(db, { metric: 'duration_ms', fromIso: iso(T0), toIso: iso(T0 + 10 * MIN), stepSeconds: 60, groupBy: [], component: 'auth' });
     expect(filtered.cells.map((c) => Number(c.t) * 1000)).toEqual([T0 + MIN]);
     const rows = await snapshotsInWindow(db, { metric: 'duration_ms', fromIso: iso(T0 - MIN), toIso: iso(T0), scope: { layer: 'api' } });
-    expect(rows.map((r) => [r.workflow_type, Number(r.count), r.buckets.length])).toEqual([['checkout', 3, BUCKET_COUNT]]);
+    expect(rows.map((r) => [r.workflow_type, r.layer, r.component, r.count, r.error_count, r.sum, r.min, r.max, r.buckets.length])).toEqual([
+      ['checkout', 'api', 'api-gateway', 3, 1, 120, 40, 40, BUCKET_COUNT],
+    ]);
+    expect(rows[0]!.buckets[bucketIndex(40)]).toBe(3); // numbers on both drivers
+    expect(rows[0]!.buckets.every((b) => typeof b === 'number')).toBe(true);
     expect(await snapshotsInWindow(db, { metric: 'duration_ms', fromIso: iso(T0), toIso: iso(T0 + MIN), scope: { workflow_type: 'checkout' } })).toEqual([]);
   });
 
@@ -222,6 +283,30 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     expect(await findActiveToken(db, 'h'.repeat(64))).toBeUndefined();
     expect(await activeAdminExists(db)).toBe(false);
     expect((await listTokens(db)).map((x) => [x.id, typeof x.revoked_at])).toEqual([[t.id, 'string']]);
+  });
+
+  it('token bootstrap lock: held by one transaction at a time', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    let locked!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const firstLocked = new Promise<void>((r) => (locked = r));
+    const first = db.transaction(async (tx) => {
+      await lockTokenBootstrap(tx);
+      order.push('first locked');
+      locked();
+      await held;
+      order.push('first done');
+    });
+    await firstLocked;
+    const second = db.transaction(async (tx) => {
+      await lockTokenBootstrap(tx);
+      order.push('second locked');
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first locked', 'first done', 'second locked']);
   });
 
   it('tokens inside a transaction: typed queries join it (rolled back with it); a refused write is the driver\'s error', async () => {

@@ -11,7 +11,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +18,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@flowscope/common/testing';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ADMIN_URL = process.env.FLOWSCOPE_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -38,15 +38,6 @@ function readmeCommands(): string[] {
     .map((l) => l.replace(/\s+#.*$/, '').trim())
     .filter((l) => l !== '');
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 
 function dbUrl(name: string): string {
   const u = new URL(ADMIN_URL);

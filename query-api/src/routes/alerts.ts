@@ -6,7 +6,7 @@ import {
 } from '@flowscope/storage';
 import type { QueryApiConfig } from '../config.ts';
 import {
-  badRequest, bool, commonResponses, dateTime, int, nnum, notFound, nstr, num, obj, pageQuery, pageResponse, parseTime, str, type Page,
+  badRequest, bool, commonResponses, dateTime, int, nnum, notFound, nstr, num, obj, pageQuery, pageResponse, parseRange, str, type Page,
 } from '../http.ts';
 
 const ruleSchema = obj({
@@ -203,11 +203,8 @@ function listAlertsRoute(app: FastifyInstance, { db, config }: Deps): void {
     },
     async (req) => {
       const q = req.query;
-      const page = await listAlerts(
-        db,
-        { state: q.state, severity: q.severity, ruleId: q.rule_id, fromMs: parseTime(q.from, 'from'), toMs: parseTime(q.to, 'to') },
-        q,
-      );
+      const { fromMs, toMs } = parseRange(q);
+      const page = await listAlerts(db, { state: q.state, severity: q.severity, ruleId: q.rule_id, fromMs, toMs }, q);
       return { ...page, limit: q.limit, offset: q.offset };
     },
   );

@@ -1,12 +1,15 @@
-import { asc, eq, sql } from 'drizzle-orm';
-import { alertRules, type AlertRuleRecord } from '../schema.ts';
-import { Where, iso, isoOrUndefined, pageOf, run, snakeColumns, type Page, type Paged, type Queryable, type SnakeRow } from '../sql.ts';
+import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { alertRules, alerts, type AlertRecord, type AlertRuleRecord } from '../schema.ts';
+import { eqIf, isoOf, isoOrUndefined, run, snakeColumns, type Page, type Paged, type Queryable, type SnakeRow } from '../sql.ts';
 
 /**
  * Alert rules and alerts (alert_rules, alerts): what the API edits and lists, and what the
  * alerting worker reads and writes on each evaluation. Contract:
  * - `AlertRuleRow` is the one shape of an alert_rules row (thresholds as numbers or null,
- *   times ISO-8601 UTC with microseconds); `AlertRuleFields` its writable part;
+ *   times ISO-8601 UTC with microseconds); `AlertRuleFields` its writable part; `AlertRow` an
+ *   alert with its rule's name, metric, scope fields and window (ids and values as numbers);
+ * - every reader is written with drizzle; raw SQL is left for `seedRules` (one upsert of a JSON
+ *   recordset that updates only config rules whose thresholds changed) and the evaluation writes;
  * - a rule name is unique: creating or renaming onto an existing name throws the driver's
  *   unique violation (SQLSTATE 23505, see `isUniqueViolation`);
  * - alert lists are newest first (created_at DESC, id DESC); `from` matches alerts still seen
@@ -15,8 +18,8 @@ import { Where, iso, isoOrUndefined, pageOf, run, snakeColumns, type Page, type 
  *   transaction, after `lockEvaluation`.
  */
 
-export type AlertSeverity = 'warning' | 'critical';
-export type AlertState = 'firing' | 'resolved';
+export type AlertSeverity = AlertRecord['severity'];
+export type AlertState = AlertRecord['state'];
 
 /** The writable fields of an alert rule. */
 export type AlertRuleFields = SnakeRow<
@@ -122,28 +125,16 @@ export async function seedRules(db: Queryable, rules: readonly (AlertRuleFields 
   );
 }
 
-/** One alert with its rule's name, metric and scope fields. */
-export interface AlertRow {
-  id: number;
-  rule_id: number;
-  rule_name: string;
-  metric: string;
-  workflow_type: string | null;
-  layer: string | null;
-  component: string | null;
-  scope_key: string;
-  severity: AlertSeverity;
-  state: AlertState;
-  value: number;
-  threshold: number;
-  first_seen: string;
-  last_seen: string;
-  resolved_at: string | null;
-  notification_status: string;
-  last_notified_at: string | null;
-  /** The rule's window. */
-  window_seconds: number;
-}
+/** One alert with its rule's name, metric, scope fields and window. */
+export type AlertRow = SnakeRow<
+  Pick<
+    AlertRecord,
+    'id' | 'ruleId' | 'scopeKey' | 'severity' | 'state' | 'value' | 'threshold' | 'firstSeen' | 'lastSeen' | 'resolvedAt' | 'notificationStatus' | 'lastNotifiedAt'
+  >
+> &
+  SnakeRow<Pick<AlertRuleRecord, 'metric' | 'workflowType' | 'layer' | 'component' | 'windowSeconds'>> & {
+    rule_name: AlertRuleRecord['name'];
+  };
 
 /**
  * The scope one alert is about: the rule's workflow type, layer and component, its `*` fields
@@ -162,10 +153,30 @@ export function alertScope(
   return { workflow_type: field('workflow_type'), layer: field('layer'), component: field('component') };
 }
 
-const ALERT_COLUMNS = `a.id::float8 AS id, a.rule_id, r.name AS rule_name, r.metric, r.workflow_type, r.layer, r.component, r.window_seconds, a.scope_key,
-  a.severity, a.state, a.value, a.threshold, ${iso('a.first_seen')} AS first_seen, ${iso('a.last_seen')} AS last_seen,
-  ${iso('a.resolved_at')} AS resolved_at, a.notification_status, ${iso('a.last_notified_at')} AS last_notified_at`;
-const ALERTS_WITH_RULE = 'alerts a JOIN alert_rules r ON r.id = a.rule_id';
+/** The selection of AlertRow, in the order the API answers with. */
+const ALERT_COLUMNS = {
+  id: alerts.id,
+  rule_id: alerts.ruleId,
+  rule_name: alertRules.name,
+  metric: alertRules.metric,
+  workflow_type: alertRules.workflowType,
+  layer: alertRules.layer,
+  component: alertRules.component,
+  window_seconds: alertRules.windowSeconds,
+  scope_key: alerts.scopeKey,
+  severity: alerts.severity,
+  state: alerts.state,
+  value: alerts.value,
+  threshold: alerts.threshold,
+  first_seen: isoOf(alerts.firstSeen),
+  last_seen: isoOf(alerts.lastSeen),
+  resolved_at: isoOf(alerts.resolvedAt),
+  notification_status: alerts.notificationStatus,
+  last_notified_at: isoOf(alerts.lastNotifiedAt),
+};
+
+/** Alerts joined with their rule, selected as AlertRow. */
+const alertsWithRule = (db: Queryable) => db.drizzle.select(ALERT_COLUMNS).from(alerts).innerJoin(alertRules, eq(alertRules.id, alerts.ruleId));
 
 export interface AlertFilter {
   state?: AlertState | undefined;
@@ -175,43 +186,36 @@ export interface AlertFilter {
   toMs?: number | undefined;
 }
 
-export function listAlerts(db: Queryable, f: AlertFilter, page: Page): Promise<Paged<AlertRow>> {
-  const w = new Where()
-    .add('a.state = ?', f.state)
-    .add('a.severity = ?', f.severity)
-    .add('a.rule_id = ?', f.ruleId)
-    .add('a.last_seen >= ?::timestamptz', isoOrUndefined(f.fromMs))
-    .add('a.first_seen < ?::timestamptz', isoOrUndefined(f.toMs));
-  return pageOf<AlertRow>(
-    db,
-    { from: ALERTS_WITH_RULE, countFrom: 'alerts a', columns: ALERT_COLUMNS, orderBy: 'a.created_at DESC, a.id DESC' },
-    w,
-    page,
+export async function listAlerts(db: Queryable, f: AlertFilter, page: Page): Promise<Paged<AlertRow>> {
+  const from = isoOrUndefined(f.fromMs);
+  const to = isoOrUndefined(f.toMs);
+  const where = and(
+    eqIf(alerts.state, f.state),
+    eqIf(alerts.severity, f.severity),
+    eqIf(alerts.ruleId, f.ruleId),
+    from === undefined ? undefined : gte(alerts.lastSeen, from),
+    to === undefined ? undefined : lt(alerts.firstSeen, to),
   );
+  const total = await run(db.drizzle.$count(alerts, where));
+  const data = await run(alertsWithRule(db).where(where).orderBy(desc(alerts.createdAt), desc(alerts.id)).limit(page.limit).offset(page.offset));
+  return { data, total };
 }
 
 export async function getAlert(db: Queryable, id: number): Promise<AlertRow | undefined> {
-  const [row] = await db.query<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM ${ALERTS_WITH_RULE} WHERE a.id = $1`, [id]);
+  const [row] = await run(alertsWithRule(db).where(eq(alerts.id, id)));
   return row;
 }
 
-/** The alerts with these ids (any order), with numeric value and threshold. */
-export async function getAlerts(db: Queryable, ids: readonly number[]): Promise<AlertRow[]> {
-  const rows = await db.query<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM ${ALERTS_WITH_RULE} WHERE a.id = ANY($1::bigint[])`, [ids]);
-  return rows.map((r) => ({ ...r, id: Number(r.id), rule_id: Number(r.rule_id), value: Number(r.value), threshold: Number(r.threshold) }));
+/** The alerts with these ids (any order). */
+export function getAlerts(db: Queryable, ids: readonly number[]): Promise<AlertRow[]> {
+  return run(alertsWithRule(db).where(inArray(alerts.id, [...ids])));
 }
 
 /** A firing alert as the evaluation sees it. */
-export interface FiringAlert {
-  id: number;
-  rule_id: number;
-  scope_key: string;
-  severity: AlertSeverity;
-  value: number;
-  threshold: number;
+export type FiringAlert = SnakeRow<Pick<AlertRecord, 'id' | 'ruleId' | 'scopeKey' | 'severity' | 'value' | 'threshold'>> & {
   first_seen_ms: number;
   last_notified_ms: number | null;
-}
+};
 
 /** Serialises evaluations across workers: holds until the calling transaction ends. */
 export async function lockEvaluation(tx: Queryable): Promise<void> {
@@ -219,23 +223,23 @@ export async function lockEvaluation(tx: Queryable): Promise<void> {
 }
 
 /** Firing alerts of the given rules. */
-export async function firingAlerts(tx: Queryable, ruleIds: readonly number[]): Promise<FiringAlert[]> {
-  const rows = await tx.query<FiringAlert>(
-    `SELECT id, rule_id, scope_key, severity, value, threshold,
-            extract(epoch FROM first_seen) * 1000 AS first_seen_ms,
-            extract(epoch FROM last_notified_at) * 1000 AS last_notified_ms
-       FROM alerts WHERE state = 'firing' AND rule_id = ANY($1::int[])`,
-    [ruleIds],
+export function firingAlerts(tx: Queryable, ruleIds: readonly number[]): Promise<FiringAlert[]> {
+  return run(
+    tx.drizzle
+      .select({
+        id: alerts.id,
+        rule_id: alerts.ruleId,
+        scope_key: alerts.scopeKey,
+        severity: alerts.severity,
+        value: alerts.value,
+        threshold: alerts.threshold,
+        // ms since the epoch (numeric, which the driver gives as text); drizzle decodes no null
+        first_seen_ms: sql`extract(epoch FROM ${alerts.firstSeen}) * 1000`.mapWith(Number),
+        last_notified_ms: sql`extract(epoch FROM ${alerts.lastNotifiedAt}) * 1000`.mapWith((v): number | null => Number(v)),
+      })
+      .from(alerts)
+      .where(and(eq(alerts.state, 'firing'), inArray(alerts.ruleId, [...ruleIds]))),
   );
-  return rows.map((r) => ({
-    ...r,
-    id: Number(r.id),
-    rule_id: Number(r.rule_id),
-    value: Number(r.value),
-    threshold: Number(r.threshold),
-    first_seen_ms: Number(r.first_seen_ms),
-    last_notified_ms: r.last_notified_ms === null ? null : Number(r.last_notified_ms),
-  }));
 }
 
 /** Resolves (without notification) firing alerts whose rule is not among `ruleIds` (disabled or deleted). */

@@ -1,11 +1,14 @@
-import type { Queryable } from '../sql.ts';
+import { and, count, eq, gte, sql, type SQL } from 'drizzle-orm';
+import { alertRules, alerts, errorLogs, performanceSnapshots, workflowSessions } from '../schema.ts';
+import { run, type Queryable } from '../sql.ts';
 import { activeWorkflowsByType } from './workflows.ts';
 
 /**
  * System health counts for dashboards and on-call. Contract: counts come from the partial
  * indexes (in-progress workflows, unresolved errors); ingest from the span snapshots of the
  * last five full minutes plus the current one (every span, sampled or not); alert counts from
- * firing alerts and enabled rules. All numbers, never null.
+ * firing alerts and enabled rules. All numbers, never null. Written with drizzle (counts with
+ * FILTER as SQL fragments over the schema's columns).
  */
 export interface HealthCounts {
   activeWorkflows: number;
@@ -21,39 +24,45 @@ export interface HealthCounts {
   rulesEnabled: number;
 }
 
+/** `count(*) FILTER (WHERE cond)` as a number. */
+const countWhere = (cond: SQL) => sql`count(*) FILTER (WHERE ${cond})::int`.mapWith(Number);
+
 export async function healthCounts(db: Queryable): Promise<HealthCounts> {
-  const [active, byType, failed, unresolved, ingest, alerts] = await Promise.all([
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_sessions WHERE status = 'in_progress'`),
+  const d = db.drizzle;
+  const ws = workflowSessions;
+  const ps = performanceSnapshots;
+  const [activeWorkflows, activeByType, [finished], unresolvedErrors, [ingest], [firing], rulesEnabled] = await Promise.all([
+    run(d.$count(ws, eq(ws.status, 'in_progress'))),
     activeWorkflowsByType(db, 1000),
-    db.query<{ failed: number; timed_out: number }>(
-      `SELECT count(*) FILTER (WHERE status = 'failed')::int AS failed, count(*) FILTER (WHERE status = 'timed_out')::int AS timed_out
-         FROM workflow_sessions WHERE started_at >= now() - interval '1 hour'`,
+    run(
+      d.select({ failed: countWhere(eq(ws.status, 'failed')), timed_out: countWhere(eq(ws.status, 'timed_out')) })
+        .from(ws)
+        .where(gte(ws.startedAt, sql`now() - interval '1 hour'`)),
     ),
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM error_logs WHERE resolved = false`),
-    db.query<{ n: number; e: number }>(
-      `SELECT coalesce(sum(count), 0)::float8 AS n, coalesce(sum(error_count), 0)::float8 AS e FROM performance_snapshots
-        WHERE metric = 'duration_ms' AND bucket_start >= date_trunc('minute', now()) - interval '5 minutes'`,
+    run(d.$count(errorLogs, eq(errorLogs.resolved, false))),
+    run(
+      d.select({ n: sql`coalesce(sum(${ps.count}), 0)::float8`.mapWith(Number), e: sql`coalesce(sum(${ps.errorCount}), 0)::float8`.mapWith(Number) })
+        .from(ps)
+        .where(and(eq(ps.metric, 'duration_ms'), gte(ps.bucketStart, sql`date_trunc('minute', now()) - interval '5 minutes'`))),
     ),
-    db.query<{ firing: number; warning: number; critical: number; rules: number }>(
-      `SELECT count(*) FILTER (WHERE state = 'firing')::int AS firing,
-              count(*) FILTER (WHERE state = 'firing' AND severity = 'warning')::int AS warning,
-              count(*) FILTER (WHERE state = 'firing' AND severity = 'critical')::int AS critical,
-              (SELECT count(*)::int FROM alert_rules WHERE enabled) AS rules
-         FROM alerts WHERE state = 'firing'`,
+    run(
+      d.select({ all: count(), warning: countWhere(eq(alerts.severity, 'warning')), critical: countWhere(eq(alerts.severity, 'critical')) })
+        .from(alerts)
+        .where(eq(alerts.state, 'firing')),
     ),
+    run(d.$count(alertRules, eq(alertRules.enabled, true))),
   ]);
-  const a = alerts[0];
   return {
-    activeWorkflows: Number(active[0]?.n ?? 0),
-    activeByType: byType,
-    failedLastHour: Number(failed[0]?.failed ?? 0),
-    timedOutLastHour: Number(failed[0]?.timed_out ?? 0),
-    unresolvedErrors: Number(unresolved[0]?.n ?? 0),
-    spansLast5m: Number(ingest[0]?.n ?? 0),
-    errorsLast5m: Number(ingest[0]?.e ?? 0),
-    alertsFiring: Number(a?.firing ?? 0),
-    alertsFiringWarning: Number(a?.warning ?? 0),
-    alertsFiringCritical: Number(a?.critical ?? 0),
-    rulesEnabled: Number(a?.rules ?? 0),
+    activeWorkflows,
+    activeByType,
+    failedLastHour: finished?.failed ?? 0,
+    timedOutLastHour: finished?.timed_out ?? 0,
+    unresolvedErrors,
+    spansLast5m: ingest?.n ?? 0,
+    errorsLast5m: ingest?.e ?? 0,
+    alertsFiring: firing?.all ?? 0,
+    alertsFiringWarning: firing?.warning ?? 0,
+    alertsFiringCritical: firing?.critical ?? 0,
+    rulesEnabled,
   };
 }

@@ -1,13 +1,18 @@
+import { and, eq, gt, lte } from 'drizzle-orm';
+import { performanceSnapshots, type PerformanceSnapshotRecord } from '../schema.ts';
 import { ROLLUP_ALL, ROLLUP_SECONDS } from '../snapshots.ts';
-import { Where, type Queryable } from '../sql.ts';
+import { Where, eqIf, run, type Queryable, type SnakeRow } from '../sql.ts';
 
 /**
  * Snapshot reader (performance_snapshots: one row per minute × workflow type × layer ×
  * component × metric, counted from every span before sampling). Contract:
  * - `snapshotSeries` sums rows per step (and per group) in SQL and sums histogram buckets per
  *   step too, sending only non-zero buckets, so quantiles can be read from merged histograms;
- *   `t` is the step's start in seconds since the epoch; bucket index `i` is 1-based;
- * - `snapshotsInWindow` returns the raw minute rows of (from, to] for one metric and scope.
+ *   `t` is the step's start in seconds since the epoch; bucket index `i` is 1-based; raw SQL
+ *   (one statement over roll-ups and minutes, histogram arrays unnested in SQL), its cells typed
+ *   here by hand;
+ * - `snapshotsInWindow` returns the minute rows of (from, to] for one metric and scope (drizzle;
+ *   `SnapshotRow` from schema.ts, counts and buckets as numbers on both drivers).
  */
 
 export const SNAPSHOT_GROUPS = ['workflow_type', 'layer', 'component'] as const;
@@ -95,25 +100,30 @@ export async function snapshotSeries(db: Queryable, q: SeriesQuery): Promise<{ c
   return { cells, buckets };
 }
 
-/** One minute snapshot row. */
-export interface SnapshotRow {
-  workflow_type: string;
-  layer: string;
-  component: string;
-  count: string | number;
-  error_count: string | number;
-  sum: number;
-  min: number | null;
-  max: number | null;
-  buckets: (string | number)[];
-}
+/** One minute snapshot row (counts and buckets as numbers). */
+export type SnapshotRow = SnakeRow<
+  Pick<PerformanceSnapshotRecord, 'workflowType' | 'layer' | 'component' | 'count' | 'errorCount' | 'sum' | 'min' | 'max' | 'buckets'>
+>;
 
 /** The minute rows of `metric` with bucket_start in (fromIso, toIso], filtered on the given scope values. */
 export function snapshotsInWindow(db: Queryable, q: { metric: string; fromIso: string; toIso: string; scope: SnapshotScope }): Promise<SnapshotRow[]> {
-  const w = new Where().add('metric = ?', q.metric).add('bucket_start > ?::timestamptz', q.fromIso).add('bucket_start <= ?::timestamptz', q.toIso);
-  for (const f of SNAPSHOT_GROUPS) w.add(`${f} = ?`, q.scope[f] ?? undefined);
-  return db.query<SnapshotRow>(
-    `SELECT workflow_type, layer, component, count, error_count, sum, min, max, buckets FROM performance_snapshots ${w}`,
-    w.params,
+  const s = performanceSnapshots;
+  return run(
+    db.drizzle
+      .select({
+        workflow_type: s.workflowType, layer: s.layer, component: s.component, count: s.count, error_count: s.errorCount,
+        sum: s.sum, min: s.min, max: s.max, buckets: s.buckets,
+      })
+      .from(s)
+      .where(
+        and(
+          eq(s.metric, q.metric),
+          gt(s.bucketStart, q.fromIso),
+          lte(s.bucketStart, q.toIso),
+          eqIf(s.workflowType, q.scope.workflow_type ?? undefined),
+          eqIf(s.layer, q.scope.layer ?? undefined),
+          eqIf(s.component, q.scope.component ?? undefined),
+        ),
+      ),
   );
 }

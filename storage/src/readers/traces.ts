@@ -1,5 +1,5 @@
-import type { SpanEventJson, SpanLinkJson } from '../schema.ts';
-import { Where, iso, micros, type Queryable } from '../sql.ts';
+import type { SpanStepRecord } from '../schema.ts';
+import { Where, iso, micros, type Queryable, type SnakeRow } from '../sql.ts';
 
 /**
  * Trace and span reader (trace_steps), in the manner of Jaeger's span reader. Contract:
@@ -7,35 +7,13 @@ import { Where, iso, micros, type Queryable } from '../sql.ts';
  *   `start_us`/`end_us` (microseconds since the epoch, as numbers);
  * - span lists are ordered by start time then span id and bounded: a reader asked for at most
  *   `max` spans returns up to `max` rows and says whether more exist (`truncated`);
- * - search answers trace ids only; spans are loaded with `spansOfTraces`.
+ * - search answers trace ids only; spans are loaded with `spansOfTraces`;
+ * - every query is raw SQL (hot paths: a trace by id, the Jaeger search's batched walk, a skip
+ *   scan for services), its rows typed here from schema.ts (`SpanRow`).
  */
 
-/** One trace_steps row as every reader returns it. */
-export interface SpanRow {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  workflow_id: string;
-  workflow_type: string;
-  layer: string;
-  component: string;
-  name: string;
-  kind: number;
-  status_code: number;
-  status_message: string | null;
-  is_error: boolean;
-  start_time: string;
-  end_time: string;
-  duration_ms: number;
-  user_id: string | null;
-  scope_name: string | null;
-  attributes: Record<string, unknown>;
-  resource: Record<string, unknown>;
-  events: SpanEventJson[];
-  links: SpanLinkJson[];
-  start_us: number;
-  end_us: number;
-}
+/** One trace_steps row as every reader returns it (every column but ingested_at), with its times in microseconds. */
+export type SpanRow = SnakeRow<Omit<SpanStepRecord, 'ingestedAt'>> & { start_us: number; end_us: number };
 
 const SPAN_COLUMNS = `trace_id, span_id, parent_span_id, workflow_id, workflow_type, layer, component, name, kind::int AS kind,
   status_code::int AS status_code, status_message, is_error, ${iso('start_time')} AS start_time, ${iso('end_time')} AS end_time,

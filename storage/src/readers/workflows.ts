@@ -1,29 +1,21 @@
-import type { WorkflowStatus } from '../schema.ts';
-import { Where, iso, isoOrUndefined, pageOf, type Page, type Paged, type Queryable } from '../sql.ts';
+import { asc, count, eq } from 'drizzle-orm';
+import { workflowSessions, type WorkflowSessionRecord, type WorkflowStatus } from '../schema.ts';
+import { Where, iso, isoOrUndefined, pageOf, run, type Page, type Paged, type Queryable, type SnakeRow } from '../sql.ts';
 
 /**
  * Workflow reader (workflow_sessions). Contract:
  * - rows are `WorkflowRow`: times as ISO-8601 UTC with microseconds, `stored` = the session's keep flag;
  * - lists are newest first unless another WORKFLOW_SORTS order is asked for (ties by workflow_id), filters combine with AND,
  *   `from` is inclusive and `to` exclusive on started_at, durations inclusive on both ends;
- * - a missing workflow is `undefined`, never an error.
+ * - a missing workflow is `undefined`, never an error;
+ * - the list, one and several workflows are raw SQL (the list is a hot path: filters and sorts
+ *   on indexed columns, see WORKFLOW_SORTS), typed by `WorkflowRow` from schema.ts; the
+ *   in-progress count per type is drizzle.
  */
 export const WORKFLOW_STATUSES = ['in_progress', 'completed', 'failed', 'timed_out'] as const satisfies readonly WorkflowStatus[];
 
-/** One workflow_sessions row as every reader returns it. */
-export interface WorkflowRow {
-  workflow_id: string;
-  workflow_type: string;
-  status: WorkflowStatus;
-  user_id: string | null;
-  first_trace_id: string | null;
-  started_at: string;
-  ended_at: string;
-  duration_ms: number | null;
-  span_count: number;
-  error_count: number;
-  stored: boolean;
-}
+/** One workflow_sessions row as every reader returns it: every column but the bookkeeping times, `keep` as `stored`. */
+export type WorkflowRow = SnakeRow<Omit<WorkflowSessionRecord, 'keep' | 'createdAt' | 'updatedAt'>> & { stored: WorkflowSessionRecord['keep'] };
 
 const WORKFLOW_COLUMNS = `workflow_id, workflow_type, status, user_id, first_trace_id,
   ${iso('started_at')} AS started_at, ${iso('ended_at')} AS ended_at, duration_ms, span_count, error_count, keep AS stored`;
@@ -78,10 +70,15 @@ export function getWorkflows(db: Queryable, workflowIds: readonly string[]): Pro
 }
 
 /** In-progress workflows per type (at most `limit` types, by type name). */
-export async function activeWorkflowsByType(db: Queryable, limit = 1000): Promise<{ workflow_type: string; n: number }[]> {
-  const rows = await db.query<{ workflow_type: string; n: number }>(
-    `SELECT workflow_type, count(*)::int AS n FROM workflow_sessions WHERE status = 'in_progress' GROUP BY 1 ORDER BY 1 LIMIT $1`,
-    [limit],
+export function activeWorkflowsByType(db: Queryable, limit = 1000): Promise<{ workflow_type: string; n: number }[]> {
+  const ws = workflowSessions;
+  return run(
+    db.drizzle
+      .select({ workflow_type: ws.workflowType, n: count() })
+      .from(ws)
+      .where(eq(ws.status, 'in_progress'))
+      .groupBy(ws.workflowType)
+      .orderBy(asc(ws.workflowType))
+      .limit(limit),
   );
-  return rows.map((r) => ({ workflow_type: r.workflow_type, n: Number(r.n) }));
 }

@@ -1,15 +1,15 @@
 /**
- * Structure of prometheus/ (not a pnpm package, so its YAML is checked here). promtool checks
- * syntax and runs the rule unit tests (prometheus/check.sh); this holds the files to the
- * contract: scrape targets and ports of docs/architecture.md, and metric names that exist.
+ * Structure of prometheus/. promtool checks syntax and runs the rule unit tests (promtool.test.ts,
+ * prometheus/check.sh); this holds the files to the contract: scrape targets and ports of
+ * docs/architecture.md, and metric names that exist (the names the dashboards know, @flowscope/grafana).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { knownSeriesNames, seriesNamesIn } from '../src/metrics.ts';
+import { knownSeriesNames, seriesNamesIn } from '@flowscope/grafana';
 
-const PROMETHEUS = join(import.meta.dirname, '..', '..', 'prometheus');
+const PROMETHEUS = join(import.meta.dirname, '..');
 const load = (file: string): unknown => parse(readFileSync(join(PROMETHEUS, file), 'utf8'));
 
 interface Rule {

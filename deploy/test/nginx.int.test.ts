@@ -4,7 +4,8 @@
  * certificate folder rewritten to this machine, in front of the collector and query API (in
  * process, on PostgreSQL) with a self-signed certificate made by openssl. Every route is
  * exercised through TLS: the UI and API, the WebSocket upgrade of the live stream, OTLP/HTTP
- * from the OpenTelemetry SDK, the headers of the replaced system, the HTTP→HTTPS redirect.
+ * and OTLP/gRPC (HTTP/2, `grpc_pass`) from the OpenTelemetry SDK's exporters, the headers of the
+ * replaced system, the HTTP→HTTPS redirect.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,10 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpanKind } from '@opentelemetry/api';
+import { credentials } from '@grpc/grpc-js';
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance } from 'fastify';
 import { buildCollector, collectorConfigShape, type Collector } from '@flowscope/collector';
 import { loggingConfigShape, parseConfig } from '@flowscope/common';
@@ -29,7 +32,7 @@ import { createTestDatabase, type TestDatabase } from '@flowscope/storage/testin
 
 // Debian installs it in /usr/sbin, which a non-root PATH may lack.
 const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
-const CONF = join(import.meta.dirname, '..', '..', 'deploy', 'nginx', 'flowscope.conf');
+const CONF = join(import.meta.dirname, '..', 'nginx', 'flowscope.conf');
 const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
@@ -72,6 +75,7 @@ describe('deploy/nginx/flowscope.conf in front of flowscope', () => {
   let https: number;
   let http: number;
   let admin: string;
+  let grpcPort: number;
 
   const get = (path: string, headers: Record<string, string> = {}) =>
     new Promise<Answer>((resolve, reject) => {
@@ -96,6 +100,7 @@ describe('deploy/nginx/flowscope.conf in front of flowscope', () => {
     await collector.app.listen({ host: '127.0.0.1', port: 0 });
     queryApi = await buildQueryApi({ db, config, logger });
     await queryApi.listen({ host: '127.0.0.1', port: 0 });
+    grpcPort = await collector.listenGrpc({ host: '127.0.0.1', port: 0 });
     admin = (await createToken(db, { name: 'nginx-test', role: 'admin' })).token;
 
     dir = mkdtempSync(join(tmpdir(), 'flowscope-nginx-'));
@@ -105,7 +110,7 @@ describe('deploy/nginx/flowscope.conf in front of flowscope', () => {
       '-keyout', join(certs, 'tls.key'), '-out', join(certs, 'tls.crt')], { stdio: 'ignore' });
     cert = readFileSync(join(certs, 'tls.crt'), 'utf8');
     [https, http] = [await freePort(), await freePort()];
-    const conf = localizeConf(readFileSync(CONF, 'utf8'), { queryApi: portOf(queryApi), collector: portOf(collector.app), grpc: await freePort(), https, http, certs });
+    const conf = localizeConf(readFileSync(CONF, 'utf8'), { queryApi: portOf(queryApi), collector: portOf(collector.app), grpc: grpcPort, https, http, certs });
     writeFileSync(join(dir, 'flowscope.conf'), conf);
     // The main file the nginx image has, reduced to what a non-default prefix needs.
     writeFileSync(
@@ -215,10 +220,45 @@ describe('deploy/nginx/flowscope.conf in front of flowscope', () => {
     expect(workflow.headers).toMatchObject(SECURITY_HEADERS);
   });
 
-  it('routes OTLP/gRPC (HTTP/2) to the collector gRPC port', () => {
+  it('passes OTLP/gRPC (HTTP/2 over TLS, grpc_pass) from the OpenTelemetry gRPC exporter to the collector; the spans are stored', async () => {
+    // the collector's gRPC port speaks plaintext HTTP/2 only: an export that succeeds over TLS went through nginx
+    const grpcRequests = async (): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${portOf(collector.app)}/metrics`)).text();
+      return [...text.matchAll(/^flowscope_export_requests_total\{([^}]*)\} (\d+)/gm)]
+        .filter((m) => m[1]!.includes('transport="grpc"') && m[1]!.includes('code="OK"'))
+        .reduce((sum, m) => sum + Number(m[2]), 0);
+    };
+    const before = await grpcRequests();
+    const sent: { workflowId: string; spanIds: string[] }[] = [];
+    for (const compression of ['none', 'gzip'] as const) {
+      const exporter = new OTLPGrpcTraceExporter({
+        url: `https://localhost:${https}`,
+        credentials: credentials.createSsl(Buffer.from(cert)),
+        compression: compression as NonNullable<ConstructorParameters<typeof OTLPGrpcTraceExporter>[0]>['compression'],
+      });
+      const provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': `nginx-grpc-shop-${compression}` }),
+        // one export call per provider: the workflow's spans arrive together
+        spanProcessors: [new BatchSpanProcessor(exporter)],
+      });
+      const tracer = provider.getTracer('nginx-grpc');
+      const workflowId = `nginx-grpc-order-${compression}`;
+      const root = tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER, attributes: { 'workflow.type': 'checkout', 'workflow.id': workflowId } });
+      const insert = tracer.startSpan('INSERT orders', { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql' } }, trace.setSpan(context.active(), root));
+      insert.end();
+      root.end();
+      await provider.forceFlush();
+      await provider.shutdown();
+      sent.push({ workflowId, spanIds: [root, insert].map((x) => x.spanContext().spanId).sort() });
+    }
+    expect(await grpcRequests()).toBeGreaterThanOrEqual(before + 2);
+    for (const { workflowId, spanIds } of sent) {
+      const workflow = await get(`/api/v1/debugging/workflows/${workflowId}`, { authorization: `Bearer ${admin}` });
+      expect(workflow.status, workflowId).toBe(200);
+      expect(workflow.body).toContain('"workflow_type":"checkout"');
+      for (const id of spanIds) expect(workflow.body, `${workflowId} span ${id}`).toContain(id);
+    }
     const conf = readFileSync(CONF, 'utf8');
-    expect(conf).toMatch(/listen 443 ssl http2;/);
     expect(conf).toMatch(/location \/opentelemetry\.proto\.collector\.trace\.v1\.TraceService\/ \{\s+grpc_pass grpc:\/\/flowscope_collector_grpc;/);
-    expect(conf).toMatch(/upstream flowscope_collector_grpc \{\s+server collector:4317;/);
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const PROMETHEUS = join(import.meta.dirname, '..', '..', 'prometheus');
+const PROMETHEUS = join(import.meta.dirname, '..');
 
 function promtool(args: string[], cwd = PROMETHEUS): { status: number | null; output: string } {
   const r = spawnSync('promtool', args, { cwd, encoding: 'utf8' });

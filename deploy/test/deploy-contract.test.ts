@@ -14,7 +14,7 @@ import { collectorConfigShape } from '@flowscope/collector';
 import { loggingConfigShape } from '@flowscope/common';
 import { queryApiConfigShape } from '@flowscope/query-api';
 import { storageConfigShape } from '@flowscope/storage';
-import { METRICS } from '../src/metrics.ts';
+import { METRICS } from '@flowscope/grafana';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DEPLOY = join(ROOT, 'deploy');
