@@ -44,8 +44,13 @@ describe('pnpm bench --tiny', () => {
     expect(ingest[0]!.extra?.stored_share).toBe(1);
     expect(Number(ingest[1]!.extra?.stored_share)).toBeLessThan(1);
     const queries = report.rows.filter((r) => r.section === 'queries' && r.unit === 'ms');
-    expect(queries).toHaveLength(5);
+    expect(queries).toHaveLength(7);
     for (const r of queries) expect(Number.isFinite(r.ratio)).toBe(true);
+    const jaeger = queries.filter((r) => r.name.includes('Jaeger'));
+    expect(jaeger.map((r) => r.name.replace(/^.*: /, ''))).toEqual([
+      'Jaeger search by service and tag p99', 'Jaeger search by service and rare tag p99', 'Jaeger search by service and common tag p99',
+    ]);
+    for (const r of jaeger) expect(Number.isFinite(Number(r.extra?.traces_per_answer)), r.name).toBe(true);
     // Root cause: the analysis found the injected slow INSERT; ingest ran with and without
     // baselines, and the switch did what it says (operation_stats exact with, empty without).
     const [analysis, baselines] = report.rows.filter((r) => r.section === 'rootcause');

@@ -24,17 +24,22 @@ function runSmallSoak(out: string): Promise<{ code: number | null; stderr: strin
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-    const timer = setTimeout(() => {
+    const killGroup = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
         // already gone
       }
+    };
+    process.once('exit', killGroup); // the test runner going away takes the soak with it
+    const timer = setTimeout(() => {
+      killGroup();
       reject(new Error(`pnpm soak --small did not finish in ${RUN_TIMEOUT_MS} ms; stderr: ${stderr}`));
     }, RUN_TIMEOUT_MS);
     child.once('error', reject);
     child.once('exit', (code) => {
       clearTimeout(timer);
+      process.off('exit', killGroup);
       resolve({ code, stderr });
     });
   });

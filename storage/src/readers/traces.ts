@@ -101,35 +101,81 @@ export interface TraceQuery {
   maxDurationMs?: number | undefined;
   tags: readonly TagMatch[];
   limit: number;
+  /**
+   * How many of the service's spans a search with an attribute tag reads newest first before it
+   * asks the tag index for the rest of the range (default `traceSearchScanRows(limit)`).
+   */
+  scanRows?: number | undefined;
+}
+
+/** Spans read newest first before the tag index is asked: enough for tags on a few per cent of the spans. */
+export const traceSearchScanRows = (limit: number) => Math.min(Math.max(1000, 25 * limit), 50_000);
+
+/** The conditions of a search other than service and time, as SQL over trace_steps (params added to `w`). */
+function searchConditions(w: Where, q: TraceQuery): string[] {
+  const out: string[] = [];
+  if (q.operation) out.push(`name = ${w.param(q.operation)}`);
+  if (q.minDurationMs !== undefined) out.push(`duration_ms >= ${w.param(q.minDurationMs)}::float8`);
+  if (q.maxDurationMs !== undefined) out.push(`duration_ms <= ${w.param(q.maxDurationMs)}::float8`);
+  for (const t of q.tags) {
+    if ('column' in t) {
+      out.push(`${t.column} = ${w.param(t.value)}`);
+    } else {
+      const k = w.param(t.attribute);
+      const v = w.param(t.value);
+      out.push(`(attributes ->> ${k}::text = ${v}::text OR resource ->> ${k}::text = ${v}::text)`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Containment conditions the tag index (trace_steps_tags_idx, GIN on attributes and resource)
+ * answers, implied by the attribute tags' `->>` equality: a value whose text is `v` is the string
+ * `v`, or a number or boolean printed as `v` (objects and arrays are not looked up). Undefined
+ * when no tag can use the index.
+ */
+function containment(w: Where, tags: readonly TagMatch[]): string | undefined {
+  const parts: string[] = [];
+  for (const t of tags) {
+    if ('column' in t || t.value.startsWith('{') || t.value.startsWith('[')) continue;
+    const k = w.param(t.attribute);
+    // Parameters go as text and are cast in SQL (a driver may serialise a typed boolean parameter itself).
+    const values = [`to_jsonb(${w.param(t.value)}::text)`];
+    // PostgreSQL prints a jsonb number without exponent: -12, 0.5, 100000000000000000000.
+    if (/^-?\d+(\.\d+)?$/.test(t.value)) values.push(`to_jsonb(${w.param(t.value)}::text::numeric)`);
+    if (t.value === 'true' || t.value === 'false') values.push(`to_jsonb(${w.param(t.value)}::text::boolean)`);
+    const objects = values.map((v) => `jsonb_build_object(${k}::text, ${v})`);
+    parts.push(`(${objects.flatMap((o) => [`attributes @> ${o}`, `resource @> ${o}`]).join(' OR ')})`);
+  }
+  return parts.length > 0 ? parts.join(' AND ') : undefined;
+}
+
+/** Microseconds since the epoch → ISO-8601 with microseconds. */
+function microsIso(us: number): string {
+  const ms = Math.floor(us / 1000);
+  return `${new Date(ms).toISOString().slice(0, -1)}${String(us - ms * 1000).padStart(3, '0')}Z`;
 }
 
 /**
  * Trace ids with a span matching every condition, the trace with the most recent matching span
- * first (ties by trace id). Walks the service's spans newest first on (component, start_time)
- * in batches and stops at `limit` distinct traces, so a search reads about limit / selectivity
- * spans rather than every span of the service in the range (no tag index: a GIN index on
- * attributes was measured to double the cost of ingesting a span; bench/README.md).
+ * first (ties by trace id). A search with an attribute tag reads the service's spans newest first
+ * on (component, start_time) and stops at `limit` traces — cheap when the tag is common — and
+ * after `scanRows` spans asks the tag index (GIN on attributes and resource, ANDed with the
+ * component/time index by a bitmap) for the rest, in time windows going back — cheap when the tag
+ * is rare. Other searches walk the service's spans newest first until `limit` traces.
  */
 export async function findTraceIds(db: Queryable, q: TraceQuery): Promise<string[]> {
   if (q.limit <= 0) return [];
+  if (containment(new Where(), q.tags) !== undefined) return findByTag(db, q);
   const w = new Where().add('component = ?', q.service).add('start_time >= ?::timestamptz', q.startFrom);
-  if (q.operation) w.add('name = ?', q.operation);
-  w.add('duration_ms >= ?::float8', q.minDurationMs).add('duration_ms <= ?::float8', q.maxDurationMs);
-  for (const t of q.tags) {
-    if ('column' in t) {
-      w.add(`${t.column} = ?`, t.value);
-    } else {
-      const k = w.param(t.attribute);
-      const v = w.param(t.value);
-      w.add(`(attributes ->> ${k}::text = ${v}::text OR resource ->> ${k}::text = ${v}::text)`);
-    }
-  }
+  for (const c of searchConditions(w, q)) w.add(c);
   const upTo = w.param(q.startTo);
   const seenP = w.param([]);
   const batchP = w.param(0);
   const sql = `SELECT trace_id, ${micros('start_time')} AS us, ${iso('start_time')} AS at FROM trace_steps ${w}
       AND start_time <= ${upTo}::timestamptz AND trace_id <> ALL(${seenP}::text[])
-    ORDER BY start_time DESC, trace_id LIMIT ${batchP}`;
+    ORDER BY start_time DESC, trace_id COLLATE "C" LIMIT ${batchP}`;
   const found = new Map<string, number>();
   let cursor = q.startTo;
   for (;;) {
@@ -147,6 +193,84 @@ export async function findTraceIds(db: Queryable, q: TraceQuery): Promise<string
     cursor = rows[rows.length - 1]!.at;
   }
   return [...found].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).map(([id]) => id);
+}
+
+/** Where a newest-first walk stopped: the last span read (time, trace, span). */
+interface WalkPosition {
+  us: number;
+  at: string;
+  traceId: string;
+  spanId: string;
+}
+
+async function findByTag(db: Queryable, q: TraceQuery): Promise<string[]> {
+  const found = new Map<string, number>();
+  const scanRows = Math.max(1, q.scanRows ?? traceSearchScanRows(q.limit));
+  // 1. The service's spans newest first, in chunks, in the answer's own order (start time
+  //    descending, then trace id, then span id), so the first `limit` traces met are the answer.
+  let pos: WalkPosition | undefined;
+  let read = 0;
+  let chunk = Math.min(Math.max(10 * q.limit, 200), scanRows);
+  for (;;) {
+    const w = new Where().add('component = ?', q.service).add('start_time >= ?::timestamptz', q.startFrom);
+    w.add(`start_time <= ${w.param(pos ? pos.at : q.startTo)}::timestamptz`);
+    if (pos) w.add(`(start_time < ${w.param(pos.at)}::timestamptz OR (trace_id COLLATE "C", span_id COLLATE "C") > (${w.param(pos.traceId)}, ${w.param(pos.spanId)}))`);
+    const hit = searchConditions(w, q).join(' AND ');
+    const n = w.param(chunk);
+    const rows = await db.query<{ trace_id: string; span_id: string; us: number; at: string; hit: boolean; rn: number }>(
+      `SELECT trace_id, span_id, ${micros('start_time')} AS us, ${iso('start_time')} AS at, hit, rn::int AS rn FROM (
+         SELECT trace_id, span_id, start_time, coalesce(${hit}, false) AS hit,
+                row_number() OVER (ORDER BY start_time DESC, trace_id COLLATE "C", span_id COLLATE "C") AS rn
+           FROM trace_steps ${w}
+          ORDER BY start_time DESC, trace_id COLLATE "C", span_id COLLATE "C" LIMIT ${n}) s
+        WHERE hit OR rn = ${n}
+        ORDER BY rn`,
+      w.params,
+    );
+    for (const r of rows) {
+      if (r.hit && !found.has(r.trace_id)) {
+        found.set(r.trace_id, Number(r.us));
+        if (found.size >= q.limit) return [...found.keys()];
+      }
+    }
+    const last = rows[rows.length - 1];
+    if (!last || Number(last.rn) < chunk) return [...found.keys()]; // the range is read
+    pos = { us: Number(last.us), at: last.at, traceId: last.trace_id, spanId: last.span_id };
+    read += chunk;
+    if (read >= scanRows) break;
+    chunk = Math.min(4 * chunk, scanRows - read);
+  }
+  // 2. The rest of the range from the tag index, in windows going back from where the walk stopped,
+  //    the first one sized for the missing traces at the rate the walk met them.
+  const fromUs = Date.parse(q.startFrom) * 1000;
+  const toUs = Date.parse(q.startTo) * 1000 + 999;
+  let span = Math.max(toUs - pos.us, 1000) * 4 * Math.ceil((q.limit - found.size) / Math.max(found.size, 1));
+  let hi: WalkPosition | number = pos;
+  for (;;) {
+    const hiUs: number = typeof hi === 'number' ? hi : hi.us;
+    const lo: number = hiUs - span;
+    const whole = !(lo > fromUs); // also when a bound does not parse: one window to startFrom
+    const w = new Where().add('component = ?', q.service);
+    const loAt = whole ? q.startFrom : microsIso(lo);
+    w.add(`start_time >= ${w.param(loAt)}::timestamptz`);
+    if (typeof hi === 'number') w.add(`start_time < ${w.param(microsIso(hi))}::timestamptz`);
+    else {
+      w.add(`start_time <= ${w.param(hi.at)}::timestamptz`);
+      w.add(`(start_time < ${w.param(hi.at)}::timestamptz OR (trace_id COLLATE "C", span_id COLLATE "C") > (${w.param(hi.traceId)}, ${w.param(hi.spanId)}))`);
+    }
+    w.add(containment(w, q.tags)!);
+    for (const c of searchConditions(w, q)) w.add(c);
+    if (found.size > 0) w.add(`trace_id <> ALL(${w.param([...found.keys()])}::text[])`);
+    const rows = await db.query<{ trace_id: string; us: number }>(
+      `SELECT trace_id, ${micros('m')} AS us FROM (SELECT trace_id, max(start_time) AS m FROM trace_steps ${w} GROUP BY trace_id) g
+        ORDER BY m DESC, trace_id COLLATE "C" LIMIT ${w.param(q.limit - found.size)}`,
+      w.params,
+    );
+    for (const r of rows) found.set(r.trace_id, Number(r.us));
+    if (found.size >= q.limit || whole) return [...found.keys()];
+    hi = lo;
+    span *= 4;
+  }
 }
 
 /** Calls between components (parent span's component → child's) of spans started in [fromIso, toIso]. */

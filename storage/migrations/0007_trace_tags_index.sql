@@ -1,0 +1,15 @@
+-- Jaeger search by tag (issue 12). A search reads the service's spans newest first and stops at
+-- its limit, which is cheap for a tag on a few per cent of the spans but reads every span of the
+-- service in the range for a rare one (a user id, an order id): 6,000 spans an hour at 1M spans a
+-- day, 60,000 at 10M. This index answers `attributes @> {"k": v}` / `resource @> {"k": v}`, and
+-- the planner ANDs its bitmap with the (component, start_time) index's, so a rare tag costs the
+-- matching spans only (storage/src/readers/traces.ts, findTraceIds).
+--
+-- jsonb_path_ops: one hashed entry per key/value path, the smallest GIN on jsonb (22 MB for the
+-- 650,000 spans of a day partition in the bench, beside 168 MB of B-trees). fastupdate (the
+-- default) lets an insert append to the pending list, merged in bulk by the insert that fills it
+-- (gin_pending_list_limit, 4 MB) or by (auto)vacuum. Measured on this 2-core machine (bench/
+-- README.md): INSERT … ON CONFLICT of 100,000 workload spans in statements of 5,000 took 7.4–8.1 s
+-- with it, 7.0–7.9 s without (alternated; the same variant varied 3.7–7.9 s over the session),
+-- i.e. about 10 % more, within the noise; with fastupdate off it took twice as long.
+CREATE INDEX trace_steps_tags_idx ON trace_steps USING gin (attributes jsonb_path_ops, resource jsonb_path_ops);
