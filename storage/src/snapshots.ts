@@ -41,6 +41,16 @@ export const ROLLUP_SECONDS = [300, 3600] as const;
  */
 export const ROLLUP_ALL = '*';
 
+/** Adds `d` into `into` (a delta of the same key): counts, sums and buckets add, min/max widen. */
+export function addDelta(into: SnapshotDelta, d: SnapshotDelta): void {
+  into.count += d.count;
+  into.errorCount += d.errorCount;
+  into.sum += d.sum;
+  into.min = Math.min(into.min, d.min);
+  into.max = Math.max(into.max, d.max);
+  for (let i = 0; i < into.buckets.length; i++) into.buckets[i]! += d.buckets[i] ?? 0;
+}
+
 const keyOf = (d: SnapshotDelta) => `${d.workflowType}\u0000${d.layer}\u0000${d.component}\u0000${d.metric}`;
 
 /** The deltas summed per roll-up bucket of `seconds` (counts and buckets add, min/max widen). */
@@ -51,16 +61,8 @@ export function rollUp(deltas: readonly SnapshotDelta[], seconds: number): Snaps
     const start = Math.floor(d.bucketStartMs / ms) * ms;
     const k = `${start}\u0000${keyOf(d)}`;
     const r = out.get(k);
-    if (!r) {
-      out.set(k, { ...d, bucketStartMs: start, buckets: [...d.buckets] });
-      continue;
-    }
-    r.count += d.count;
-    r.errorCount += d.errorCount;
-    r.sum += d.sum;
-    r.min = Math.min(r.min, d.min);
-    r.max = Math.max(r.max, d.max);
-    for (let i = 0; i < r.buckets.length; i++) r.buckets[i]! += d.buckets[i] ?? 0;
+    if (r) addDelta(r, d);
+    else out.set(k, { ...d, bucketStartMs: start, buckets: [...d.buckets] });
   }
   return [...out.values()];
 }
