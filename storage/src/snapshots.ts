@@ -85,7 +85,10 @@ function rowsOf(deltas: readonly SnapshotDelta[], seconds?: number) {
       sum: d.sum,
       min: d.min,
       max: d.max,
-      buckets: d.buckets,
+      // A PostgreSQL array literal ('{0,3,1,…}') cast once per row: measured on this machine
+      // (psql, a flush's 200 minute and 416 roll-up rows) about a third cheaper than expanding a
+      // JSON array with a subquery per row.
+      buckets: `{${d.buckets.join(',')}}`,
     };
   });
 }
@@ -127,19 +130,19 @@ export function snapshotUpserts(pMinutes: string, pRollups: string): [string, st
     `INSERT INTO performance_snapshots AS p
        (bucket_start, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
      SELECT r.bucket_start, r.workflow_type, r.layer, r.component, r.metric, r.count, r.error_count, r.sum, r.min, r.max,
-            ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint)
+            r.buckets::bigint[]
        FROM jsonb_to_recordset(${pMinutes}::text::jsonb) AS r(bucket_start timestamptz, workflow_type text, layer text, component text,
             metric text, count bigint, error_count bigint, sum double precision, min double precision,
-            max double precision, buckets jsonb)
+            max double precision, buckets text)
      ON CONFLICT (bucket_start, workflow_type, layer, component, metric) DO UPDATE SET
        ${UPSERT_SET}`,
     `INSERT INTO performance_rollups AS p
        (bucket_start, bucket_seconds, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
      SELECT r.bucket_start, r.bucket_seconds, r.workflow_type, r.layer, r.component, r.metric, r.count, r.error_count, r.sum, r.min, r.max,
-            ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint)
+            r.buckets::bigint[]
        FROM jsonb_to_recordset(${pRollups}::text::jsonb) AS r(bucket_start timestamptz, bucket_seconds integer, workflow_type text, layer text,
             component text, metric text, count bigint, error_count bigint, sum double precision, min double precision,
-            max double precision, buckets jsonb)
+            max double precision, buckets text)
      ON CONFLICT (bucket_seconds, bucket_start, workflow_type, layer, component, metric) DO UPDATE SET
        ${UPSERT_SET}`,
   ];
