@@ -13,6 +13,7 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
+import { TRACE_EXPORT_PATH, TraceServiceClient } from './lib/otlp-grpc.ts';
 import { BatchTemplate, makeBatch, prng } from './lib/workload.ts';
 
 export type LoadCommand =
@@ -51,27 +52,12 @@ function sendGrpc(target: string, body: Buffer): Promise<string> {
   if (!grpcClient || grpcTarget !== target) {
     grpcClient?.close();
     grpcTarget = target;
-    // What @opentelemetry/exporter-trace-otlp-grpc does: the serializer's bytes on a unary call.
-    const Ctor = grpc.makeGenericClientConstructor(
-      {
-        Export: {
-          path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: (b: Buffer) => b,
-          requestDeserialize: (b: Buffer) => b,
-          responseSerialize: (b: Buffer) => b,
-          responseDeserialize: (b: Buffer) => b,
-        },
-      },
-      'TraceService',
-    );
-    grpcClient = new Ctor(target, grpc.credentials.createInsecure());
+    grpcClient = new TraceServiceClient(target, grpc.credentials.createInsecure());
   }
   const client = grpcClient;
   return new Promise((resolve) => {
     client.makeUnaryRequest(
-      '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      TRACE_EXPORT_PATH,
       (b: Buffer) => b,
       (b: Buffer) => b,
       body,

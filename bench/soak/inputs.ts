@@ -1,6 +1,6 @@
 import { deflateSync, gzipSync } from 'node:zlib';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { makeBatch, serialize } from '../lib/workload.ts';
+import { makeBatch, prng, serialize } from '../lib/workload.ts';
 
 /**
  * Hostile inputs for the soak, generated from a seed: every kind is a function of a PRNG, so a
@@ -144,20 +144,10 @@ export function generateInputs(rand: () => number, total: number, maxBodyBytes: 
     const list: (() => BadInput)[] = [];
     for (let i = 0; i < per; i++) {
       const seed = Math.floor(rand() * 2 ** 32);
-      list.push(() => ({ ...KINDS[name]!(mulberry(seed), maxBodyBytes), kind: name }));
+      list.push(() => ({ ...KINDS[name]!(prng(seed), maxBodyBytes), kind: name }));
     }
     out.set(name, list);
   }
   return out;
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

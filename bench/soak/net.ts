@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { TraceServiceClient } from '../lib/otlp-grpc.ts';
 
 /**
  * A TCP relay in front of a shared server (PostgreSQL, Redis): stopping it is that server going
@@ -102,22 +103,7 @@ export function postOtlp(
   });
 }
 
-/** OTLP/gRPC TraceService/Export as the OTel exporter calls it (the serializer's bytes, unary). */
-const TraceService = grpc.makeGenericClientConstructor(
-  {
-    Export: {
-      path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: (b: Buffer) => b,
-      requestDeserialize: (b: Buffer) => b,
-      responseSerialize: (b: Buffer) => b,
-      responseDeserialize: (b: Buffer) => b,
-    },
-  },
-  'TraceService',
-);
-
+/** Sends OTLP/gRPC TraceService/Export as the OTel exporter calls it (TraceServiceClient), reconnecting quickly. */
 export class GrpcSender {
   private client: grpc.Client | undefined;
   private unavailable = 0;
@@ -126,7 +112,7 @@ export class GrpcSender {
   export(body: Buffer): Promise<{ code: number; details: string }> {
     // Reconnect quickly after a collector restart (grpc-js backs off up to 120 s by default,
     // which would stall the soak's traffic, not test the collector).
-    this.client ??= new TraceService(this.target, grpc.credentials.createInsecure(), {
+    this.client ??= new TraceServiceClient(this.target, grpc.credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 1000,
     });

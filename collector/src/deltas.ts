@@ -1,4 +1,4 @@
-import { bucketIndex, emptyBuckets, SNAPSHOT_METRICS, type SnapshotDelta, type SpanRecord } from '@flowscope/storage';
+import { addDelta, bucketIndex, emptyBuckets, SNAPSHOT_METRICS, type SnapshotDelta, type SpanRecord } from '@flowscope/storage';
 import { SPAN_KIND } from './model.ts';
 
 /**
@@ -54,16 +54,8 @@ export function mergeDeltas(deltas: readonly SnapshotDelta[]): SnapshotDelta[] {
   for (const d of deltas) {
     const key = snapshotDeltaKey(d);
     const m = byKey.get(key);
-    if (!m) {
-      byKey.set(key, { ...d, buckets: [...d.buckets] });
-      continue;
-    }
-    m.count += d.count;
-    m.errorCount += d.errorCount;
-    m.sum += d.sum;
-    m.min = Math.min(m.min, d.min);
-    m.max = Math.max(m.max, d.max);
-    for (let i = 0; i < m.buckets.length; i++) m.buckets[i]! += d.buckets[i] ?? 0;
+    if (m) addDelta(m, d);
+    else byKey.set(key, { ...d, buckets: [...d.buckets] });
   }
   return [...byKey.values()];
 }

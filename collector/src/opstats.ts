@@ -4,7 +4,6 @@ import {
   bucketIndex,
   emptyBuckets,
   normalizeOperation,
-  operationDeltaKey,
   type OperationDelta,
   type SpanRecord,
 } from '@flowscope/storage';
@@ -105,16 +104,16 @@ export function selfTimesMs(spans: readonly SpanRecord[]): number[] {
 }
 
 /**
- * Per-operation deltas (minute and hour rows) from every span of a request, before sampling:
- * counts, errors, sums and min/max of every span; duration and self-time histograms of the
- * successful ones.
+ * Per-operation minute deltas from every span of a request, before sampling: counts, errors,
+ * sums and min/max of every span; duration and self-time histograms of the successful ones.
+ * The hour rows are summed from the minute rows when they are folded into operation_stats
+ * (storage's foldPendingOperations / withHourRows).
  */
 export function deriveOperationDeltas(spans: readonly SpanRecord[], catalog: OperationCatalog): OperationDelta[] {
   const self = selfTimesMs(spans);
   const MINUTE = OPERATION_RESOLUTIONS.minute * 1000;
-  const HOUR = OPERATION_RESOLUTIONS.hour * 1000;
   // Hot path (every span of every request): one scope string and one map lookup per span; the
-  // few buckets of a scope in one request (usually one minute and one hour) are scanned.
+  // few minutes of a scope in one request (usually one) are scanned.
   const byScope = new Map<string, OperationDelta[]>();
   const out: OperationDelta[] = [];
   for (let i = 0; i < spans.length; i++) {
@@ -127,64 +126,37 @@ export function deriveOperationDeltas(spans: readonly SpanRecord[], catalog: Ope
     let list = byScope.get(scope);
     if (!list) byScope.set(scope, (list = []));
     const ok = !s.isError;
-    const dIdx = ok ? bucketIndex(ms) : 0;
-    const sIdx = ok ? bucketIndex(selfMs) : 0;
-    for (let r = 0; r < 2; r++) {
-      const bucketSeconds = r === 0 ? OPERATION_RESOLUTIONS.minute : OPERATION_RESOLUTIONS.hour;
-      const width = r === 0 ? MINUTE : HOUR;
-      const bucketStartMs = Math.floor(startMs / width) * width;
-      let d: OperationDelta | undefined;
-      for (const x of list) {
-        if (x.bucketStartMs === bucketStartMs && x.bucketSeconds === bucketSeconds) {
-          d = x;
-          break;
-        }
+    const bucketStartMs = Math.floor(startMs / MINUTE) * MINUTE;
+    let d: OperationDelta | undefined;
+    for (const x of list) {
+      if (x.bucketStartMs === bucketStartMs) {
+        d = x;
+        break;
       }
-      if (!d) {
-        d = {
-          bucketStartMs, bucketSeconds, workflowType: s.workflowType, layer: s.layer, component: s.component, operation,
-          count: 0, errorCount: 0, sum: 0, selfSum: 0, min: ms, max: ms, buckets: emptyBuckets(), selfBuckets: emptyBuckets(),
-        };
-        list.push(d);
-        out.push(d);
-      }
-      d.count++;
-      if (!ok) d.errorCount++;
-      d.sum += ms;
-      d.selfSum += selfMs;
-      if (ms < d.min) d.min = ms;
-      if (ms > d.max) d.max = ms;
-      // The histograms (what baselines read) hold successful spans only: a baseline is how long
-      // the operation usually takes when it works, so timeouts and fast failures do not move it.
-      if (ok) {
-        d.buckets[dIdx]! += 1;
-        d.selfBuckets[sIdx]! += 1;
-      }
+    }
+    if (!d) {
+      d = {
+        bucketStartMs, bucketSeconds: OPERATION_RESOLUTIONS.minute, workflowType: s.workflowType, layer: s.layer, component: s.component, operation,
+        count: 0, errorCount: 0, sum: 0, selfSum: 0, min: ms, max: ms, buckets: emptyBuckets(), selfBuckets: emptyBuckets(),
+      };
+      list.push(d);
+      out.push(d);
+    }
+    d.count++;
+    if (!ok) d.errorCount++;
+    d.sum += ms;
+    d.selfSum += selfMs;
+    if (ms < d.min) d.min = ms;
+    if (ms > d.max) d.max = ms;
+    // The histograms (what baselines read) hold successful spans only: a baseline is how long
+    // the operation usually takes when it works, so timeouts and fast failures do not move it.
+    if (ok) {
+      d.buckets[bucketIndex(ms)]! += 1;
+      d.selfBuckets[bucketIndex(selfMs)]! += 1;
     }
   }
   return out;
 }
 
-/** Adds deltas with the same key together (a flush merges the deltas of many requests). */
-export function mergeOperationDeltas(deltas: readonly OperationDelta[]): OperationDelta[] {
-  const byKey = new Map<string, OperationDelta>();
-  for (const d of deltas) {
-    const key = operationDeltaKey(d);
-    const m = byKey.get(key);
-    if (!m) {
-      byKey.set(key, { ...d, buckets: [...d.buckets], selfBuckets: [...d.selfBuckets] });
-      continue;
-    }
-    m.count += d.count;
-    m.errorCount += d.errorCount;
-    m.sum += d.sum;
-    m.selfSum += d.selfSum;
-    m.min = Math.min(m.min, d.min);
-    m.max = Math.max(m.max, d.max);
-    for (let i = 0; i < m.buckets.length; i++) {
-      m.buckets[i]! += d.buckets[i] ?? 0;
-      m.selfBuckets[i]! += d.selfBuckets[i] ?? 0;
-    }
-  }
-  return [...byKey.values()];
-}
+/** Adds deltas with the same key together (storage's; a flush merges the deltas of many requests). */
+export { mergeOperationDeltas } from '@flowscope/storage';

@@ -4,6 +4,8 @@ import {
   applyFlushCounts,
   classifyDbError,
   claimReceipts,
+  foldPendingOperations,
+  withHourRows,
   writeOperationDeltas,
   dbErrorCode,
   isConnectionError,
@@ -31,6 +33,16 @@ export interface WriterOptions {
   lingerMs: number;
   /** Retry-After for refusals, and the probe interval while storage is down. */
   retryAfterSeconds: number;
+  /**
+   * How often pending per-operation rows (one per flush) are folded into operation_stats, in ms;
+   * 0: never in the background (close() still folds). Readers count pending rows, so this only
+   * bounds how many of them they add up.
+   */
+  foldIntervalMs?: number;
+  /** Most pending rows one fold transaction takes (a fold that takes as many goes on at once). */
+  foldMaxRows?: number;
+  /** Fold as soon as this writer has committed this many pending rows since its last fold (0: only by time). */
+  foldAfterRows?: number;
 }
 
 /** What one request (or one release of held spans) asks the writer to commit. */
@@ -92,6 +104,11 @@ export class GroupCommitWriter {
   private linger: NodeJS.Timeout | undefined;
   /** The last fused attempt found a retried request: write this flush the careful way. */
   private retryInFlush = false;
+  private foldTimer: NodeJS.Timeout | undefined;
+  private folding: Promise<void> | undefined;
+  /** Pending rows this writer committed since its last fold began. */
+  private pendingSinceFold = 0;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly db: Database,
@@ -102,6 +119,41 @@ export class GroupCommitWriter {
     private readonly onCommit: (result: WriteResult) => void = () => {},
   ) {
     metrics.storageUp.set(1);
+    this.scheduleFold();
+  }
+
+  private scheduleFold(): void {
+    const every = this.options.foldIntervalMs ?? 0;
+    if (every <= 0 || this.closed) return;
+    this.foldTimer = setTimeout(() => this.startFold(), every);
+    this.foldTimer.unref();
+  }
+
+  /** Folds now (unless a fold is running), then waits foldIntervalMs for the next one. */
+  private startFold(): void {
+    if (this.folding || this.closed) return;
+    if (this.foldTimer) clearTimeout(this.foldTimer);
+    this.foldTimer = undefined;
+    this.pendingSinceFold = 0;
+    // While storage is down the writer's probe watches it; pending rows wait where they are.
+    this.folding = (this.downSince === undefined ? this.foldAll() : Promise.resolve()).finally(() => {
+      this.folding = undefined;
+      this.scheduleFold();
+    });
+  }
+
+  /**
+   * Folds pending per-operation rows into operation_stats until a fold takes fewer than foldMaxRows
+   * (its own and those of collectors that stopped before folding theirs). A failure is logged and
+   * left for the next fold: the rows stay pending, and readers count them there.
+   */
+  private async foldAll(toTheEnd = false): Promise<void> {
+    const max = this.options.foldMaxRows ?? 1000;
+    try {
+      while ((await foldPendingOperations(this.db, max)) >= max && (toTheEnd || !this.closed));
+    } catch (err) {
+      this.logger.warn({ err: String((err as Error)?.message ?? err), code: codeOf(err) }, 'could not fold pending operation statistics; will retry');
+    }
   }
 
   get queuedSpans(): number {
@@ -217,7 +269,7 @@ export class GroupCommitWriter {
             ...(observationMode ? { observations: counted.flatMap((i) => i.observations ?? []) } : {}),
           });
           await writeSnapshotDeltas(tx, mergeDeltas(counted.flatMap((i) => i.deltas ?? [])));
-          await writeOperationDeltas(tx, mergeOperationDeltas(counted.flatMap((i) => i.opDeltas ?? [])));
+          await writeOperationDeltas(tx, withHourRows(mergeOperationDeltas(counted.flatMap((i) => i.opDeltas ?? []))));
           return { result: r, fresh };
         });
         this.retryInFlush = false;
@@ -244,7 +296,7 @@ export class GroupCommitWriter {
   private async writeFused(items: WriteItem[], spans: SpanRecord[], errs: ErrorRecord[], receipts: string[]) {
     const expected = new Set(receipts).size;
     try {
-      return await this.db.transaction(async (tx) => {
+      const done = await this.db.transaction(async (tx) => {
         const counts = await applyFlushCounts(tx, {
           receipts,
           observations: items.flatMap((i) => i.observations ?? []),
@@ -255,6 +307,12 @@ export class GroupCommitWriter {
         const r = await writeSpanBatch(tx, { spans, errors: errs, observations: [] });
         return { result: { ...r, transitions: counts.transitions }, fresh: counts.fresh };
       });
+      if (items.some((i) => i.opDeltas?.length)) {
+        this.pendingSinceFold++;
+        const after = this.options.foldAfterRows ?? 0;
+        if (after > 0 && this.pendingSinceFold >= after) this.startFold();
+      }
+      return done;
     } catch (err) {
       if (!(err instanceof RetriedRequest)) throw err;
       this.retryInFlush = true;
@@ -284,17 +342,27 @@ export class GroupCommitWriter {
     this.probe.unref();
   }
 
-  /** Stops accepting, waits for queued writes to finish. Safe to call twice and before any submit. */
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.linger) {
-      clearTimeout(this.linger);
-      this.linger = undefined;
-      void this.flushLoop();
-    }
-    if (this.probe) clearInterval(this.probe);
-    this.probe = undefined;
-    if (!this.flushing && this.queue.length === 0) return;
-    await new Promise<void>((resolve) => this.idle.push(resolve));
+  /**
+   * Stops accepting, waits for queued writes to finish, then folds what is pending into
+   * operation_stats (while storage answers). Safe to call twice (both calls resolve when all of
+   * it is done) and before any submit.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      if (this.linger) {
+        clearTimeout(this.linger);
+        this.linger = undefined;
+        void this.flushLoop();
+      }
+      if (this.probe) clearInterval(this.probe);
+      this.probe = undefined;
+      if (this.foldTimer) clearTimeout(this.foldTimer);
+      this.foldTimer = undefined;
+      if (this.flushing || this.queue.length > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+      await this.folding;
+      if (this.downSince === undefined) await this.foldAll(true);
+    })();
+    return this.closing;
   }
 }

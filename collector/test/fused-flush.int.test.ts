@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { emptyBuckets, getWorkflow, snapshotSeries, type Database, type SnapshotDelta, type SpanObservation } from '@flowscope/storage';
+import { countPendingOperations, emptyBuckets, getWorkflow, readOperationStats, snapshotSeries, type Database, type OperationDelta, type SnapshotDelta, type SpanObservation } from '@flowscope/storage';
+import { parseConfig } from '@flowscope/common';
+import { collectorConfigShape } from '../src/config.ts';
 import { openTestDatabase } from '@flowscope/storage/testing';
 import { createCollectorMetrics } from '../src/metrics.ts';
 import { GroupCommitWriter, type WriteItem } from '../src/writer.ts';
@@ -51,5 +53,65 @@ describe('one statement of counts per flush', () => {
     expect(await counted()).toBe(14);
     expect([(await getWorkflow(db, 'wf-b'))?.span_count, (await getWorkflow(db, 'wf-d'))?.span_count]).toEqual([4, 2]);
     await writer.close();
+  });
+
+  // Issue 10: per-operation deltas go into one pending row per flush; the writer folds pending
+  // rows into operation_stats every foldIntervalMs and when it closes.
+  const opItem = (receipt: string, n: number): WriteItem => {
+    const buckets = emptyBuckets();
+    buckets[40] = n;
+    const op: OperationDelta = {
+      bucketStartMs: T0, bucketSeconds: 60, workflowType: 'checkout', layer: 'database', component: 'orders-db', operation: 'INSERT shop.orders',
+      count: n, errorCount: 0, sum: n, selfSum: n, min: 1, max: 1, buckets, selfBuckets: [...buckets],
+    };
+    return { ...sampledOut(`wf-${receipt}`, n, receipt), opDeltas: [op] };
+  };
+  const opsCounted = async () => (await readOperationStats(db, { fromMs: T0, toMs: T0 + MIN, resolution: 'minute' }))[0]?.count ?? 0;
+  const folded = async () =>
+    (await db.query<{ s: number; n: number }>('SELECT bucket_seconds AS s, sum(count)::int AS n FROM operation_stats GROUP BY 1 ORDER BY 1')).map((r) => [Number(r.s), Number(r.n)]);
+
+  it('foldIntervalMs 0: a flush leaves one pending row, counted by readers; close() folds it into minute and hour rows', async () => {
+    const writer = new GroupCommitWriter(db, { maxBatchSpans: 10_000, maxQueueSpans: 100_000, lingerMs: 100, retryAfterSeconds: 1, foldIntervalMs: 0, foldMaxRows: 1 }, createCollectorMetrics(), pino({ level: 'silent' }));
+    await Promise.all([opItem('o-1', 3), opItem('o-2', 4)].map((i) => writer.submit(i)));
+    await writer.submit(opItem('o-3', 5));
+    expect(await countPendingOperations(db)).toBe(2); // two flushes, one row each
+    expect(await opsCounted()).toBe(12);
+    expect(await folded()).toEqual([]);
+    await writer.close(); // folds one row at a time (foldMaxRows 1) until none is left
+    expect(await countPendingOperations(db)).toBe(0);
+    expect(await opsCounted()).toBe(12);
+    expect(await folded()).toEqual([[60, 12], [3600, 12]]);
+  });
+
+  it('foldIntervalMs > 0: pending rows are folded in the background while the writer runs', async () => {
+    const writer = new GroupCommitWriter(db, { maxBatchSpans: 10_000, maxQueueSpans: 100_000, lingerMs: 0, retryAfterSeconds: 1, foldIntervalMs: 20, foldMaxRows: 1000 }, createCollectorMetrics(), pino({ level: 'silent' }));
+    await writer.submit(opItem('o-4', 6));
+    const deadline = Date.now() + 10_000;
+    while ((await countPendingOperations(db)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await countPendingOperations(db)).toBe(0);
+    expect(await folded()).toEqual([[60, 18], [3600, 18]]);
+    await writer.close();
+  });
+
+  it('foldAfterRows: the writer folds as soon as it has written that many pending rows', async () => {
+    const writer = new GroupCommitWriter(db, { maxBatchSpans: 10_000, maxQueueSpans: 100_000, lingerMs: 0, retryAfterSeconds: 1, foldIntervalMs: 0, foldAfterRows: 2 }, createCollectorMetrics(), pino({ level: 'silent' }));
+    await writer.submit(opItem('o-5', 1));
+    expect(await countPendingOperations(db)).toBe(1); // one row: below foldAfterRows, no timer
+    await writer.submit(opItem('o-6', 2));
+    const deadline = Date.now() + 10_000;
+    while ((await countPendingOperations(db)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await countPendingOperations(db)).toBe(0);
+    expect(await folded()).toEqual([[60, 21], [3600, 21]]);
+    await writer.close();
+  });
+
+  it('the fold settings have explicit bounds', () => {
+    const c = parseConfig(collectorConfigShape, {});
+    expect([c.FLOWSCOPE_BASELINES_FOLD_INTERVAL_MS, c.FLOWSCOPE_BASELINES_FOLD_AFTER_ROWS, c.FLOWSCOPE_BASELINES_FOLD_MAX_ROWS]).toEqual([10_000, 20, 1000]);
+    const edge = parseConfig(collectorConfigShape, { FLOWSCOPE_BASELINES_FOLD_INTERVAL_MS: '10', FLOWSCOPE_BASELINES_FOLD_AFTER_ROWS: '0', FLOWSCOPE_BASELINES_FOLD_MAX_ROWS: '1' });
+    expect([edge.FLOWSCOPE_BASELINES_FOLD_INTERVAL_MS, edge.FLOWSCOPE_BASELINES_FOLD_AFTER_ROWS, edge.FLOWSCOPE_BASELINES_FOLD_MAX_ROWS]).toEqual([10, 0, 1]);
+    expect(() => parseConfig(collectorConfigShape, { FLOWSCOPE_BASELINES_FOLD_INTERVAL_MS: '9' })).toThrow(/FLOWSCOPE_BASELINES_FOLD_INTERVAL_MS/);
+    expect(() => parseConfig(collectorConfigShape, { FLOWSCOPE_BASELINES_FOLD_AFTER_ROWS: '-1' })).toThrow(/FLOWSCOPE_BASELINES_FOLD_AFTER_ROWS/);
+    expect(() => parseConfig(collectorConfigShape, { FLOWSCOPE_BASELINES_FOLD_MAX_ROWS: '0' })).toThrow(/FLOWSCOPE_BASELINES_FOLD_MAX_ROWS/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketIndex, type SpanRecord } from '@flowscope/storage';
+import { bucketIndex, withHourRows, type SpanRecord } from '@flowscope/storage';
 import { deriveOperationDeltas, OperationCatalog, selfTimesMs } from '../src/opstats.ts';
 
 const NS = 1_000_000n;
@@ -39,7 +39,7 @@ describe('selfTimesMs', () => {
 });
 
 describe('deriveOperationDeltas', () => {
-  it('counts every span in a minute and an hour row of its operation; histograms hold successful spans only', () => {
+  it('counts every span in a minute row of its operation (hour rows summed from them); histograms hold successful spans only', () => {
     const catalog = new OperationCatalog(10);
     const spans = [
       span(1, null, 0, 50, { name: 'GET /orders/8812' }),
@@ -47,7 +47,10 @@ describe('deriveOperationDeltas', () => {
       span(3, null, 200, 212, { name: 'GET /orders/9', spanId: 'c'.repeat(16) }), // next minute and next hour, same operation
       span(4, null, 0, 80, { name: 'GET /orders/7', isError: true, statusCode: 2 }),
     ];
-    const deltas = deriveOperationDeltas(spans, catalog);
+    const minutes = deriveOperationDeltas(spans, catalog);
+    expect(minutes.every((d) => d.bucketSeconds === 60)).toBe(true);
+    expect(minutes).toHaveLength(3); // GET /orders/{id} in 2 minutes, the SELECT in 1
+    const deltas = withHourRows(minutes);
     const get = (operation: string, bucketSeconds: number, bucketStartMs: number) =>
       deltas.find((d) => d.operation === operation && d.bucketSeconds === bucketSeconds && d.bucketStartMs === bucketStartMs);
     const minute = Math.floor(T0 / 60_000) * 60_000;

@@ -1,4 +1,4 @@
-import type { Tx } from './driver.ts';
+import type { Database, Tx } from './driver.ts';
 import type { SpanStepRecord } from './schema.ts';
 import type { Queryable, SnakeRow } from './sql.ts';
 import { BUCKET_COUNT, quantile } from './histogram.ts';
@@ -99,6 +99,180 @@ export function operationParam(deltas: readonly OperationDelta[]): string {
   return JSON.stringify(rows);
 }
 
+/** Adds deltas with the same key together (a flush or a fold merges the deltas of many requests). */
+export function mergeOperationDeltas(deltas: readonly OperationDelta[]): OperationDelta[] {
+  const byKey = new Map<string, OperationDelta>();
+  for (const d of deltas) {
+    const key = operationDeltaKey(d);
+    const m = byKey.get(key);
+    if (!m) {
+      byKey.set(key, { ...d, buckets: [...d.buckets], selfBuckets: [...d.selfBuckets] });
+      continue;
+    }
+    m.count += d.count;
+    m.errorCount += d.errorCount;
+    m.sum += d.sum;
+    m.selfSum += d.selfSum;
+    m.min = Math.min(m.min, d.min);
+    m.max = Math.max(m.max, d.max);
+    for (let i = 0; i < m.buckets.length; i++) {
+      m.buckets[i]! += d.buckets[i] ?? 0;
+      m.selfBuckets[i]! += d.selfBuckets[i] ?? 0;
+    }
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * Minute deltas and their sums per hour: the rows operation_stats holds for them (minute rows
+ * for alert windows, hour rows for baselines), merged per key. Deltas of other resolutions are
+ * kept as they are.
+ */
+export function withHourRows(deltas: readonly OperationDelta[]): OperationDelta[] {
+  const HOUR = OPERATION_RESOLUTIONS.hour * 1000;
+  const hours = deltas
+    .filter((d) => d.bucketSeconds === OPERATION_RESOLUTIONS.minute)
+    .map((d) => ({ ...d, bucketSeconds: OPERATION_RESOLUTIONS.hour, bucketStartMs: Math.floor(d.bucketStartMs / HOUR) * HOUR }));
+  return mergeOperationDeltas([...deltas, ...hours]);
+}
+
+/**
+ * The statement part that records a flush's per-operation minute deltas (the JSON of
+ * operationParam at `p`) as one pending row, to be folded into operation_stats later
+ * (foldPendingOperations): one row per flush instead of an upsert of a few hundred.
+ */
+export function pendingOperationInsert(p: string): string {
+  return `INSERT INTO operation_stats_pending (deltas) SELECT ${p}::text WHERE ${p}::text <> '[]'`;
+}
+
+/**
+ * A histogram as a PostgreSQL array literal of its non-zero range with explicit bounds
+ * ('[36:41]={2,0,1,4,1,2}', 1-based like the dense arrays; '{}' when empty): a pending row holds
+ * about a tenth of the dense arrays' text.
+ */
+function trimmedArray(counts: readonly number[]): string {
+  let lo = 0;
+  while (lo < counts.length && counts[lo] === 0) lo++;
+  if (lo === counts.length) return '{}';
+  let hi = counts.length - 1;
+  while (counts[hi] === 0) hi--;
+  return `[${lo + 1}:${hi + 1}]={${counts.slice(lo, hi + 1).join(',')}}`;
+}
+
+/** Dense counts from an array literal, dense ('{0,3,…}') or trimmed ('[36:41]={2,0,…}'). */
+function countsOf(literal: string): number[] {
+  const out = new Array<number>(BUCKET_COUNT).fill(0);
+  let from = 0;
+  let body = literal;
+  if (literal.startsWith('[')) {
+    const eq = literal.indexOf('=');
+    from = Number(literal.slice(1, literal.indexOf(':'))) - 1;
+    body = literal.slice(eq + 1);
+  }
+  if (body.length <= 2) return out;
+  const values = body.slice(1, -1).split(',');
+  for (let i = 0; i < values.length; i++) out[from + i] = Number(values[i]);
+  return out;
+}
+
+/**
+ * The JSON parameter of pendingOperationInsert: minute deltas as operationParam's rows, with
+ * trimmed histograms (see trimmedArray).
+ */
+export function pendingOperationParam(deltas: readonly OperationDelta[]): string {
+  const rows = deltas.map((d) => {
+    if (d.bucketSeconds !== OPERATION_RESOLUTIONS.minute) throw new Error('pending operation deltas are minute rows');
+    if (d.buckets.length !== BUCKET_COUNT || d.selfBuckets.length !== BUCKET_COUNT) throw new Error(`operation delta needs ${BUCKET_COUNT} buckets`);
+    return {
+      bucket_start: new Date(d.bucketStartMs).toISOString(),
+      bucket_seconds: d.bucketSeconds,
+      workflow_type: d.workflowType,
+      layer: d.layer,
+      component: d.component,
+      operation: d.operation,
+      count: d.count,
+      error_count: d.errorCount,
+      sum: d.sum,
+      self_sum: d.selfSum,
+      min: d.min,
+      max: d.max,
+      buckets: trimmedArray(d.buckets),
+      self_buckets: trimmedArray(d.selfBuckets),
+    };
+  });
+  return JSON.stringify(rows);
+}
+
+/** Records minute deltas as one pending row in the caller's transaction (see pendingOperationInsert). */
+export async function writePendingOperationDeltas(tx: Tx, deltas: readonly OperationDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
+  await tx.query(pendingOperationInsert('$1'), [pendingOperationParam(deltas)]);
+}
+
+interface OperationRowJson {
+  bucket_start: string;
+  bucket_seconds: number;
+  workflow_type: string;
+  layer: string;
+  component: string;
+  operation: string;
+  count: number;
+  error_count: number;
+  sum: number;
+  self_sum: number;
+  min: number;
+  max: number;
+  buckets: string;
+  self_buckets: string;
+}
+
+/** The deltas of an operationParam or pendingOperationParam JSON text. */
+export function parseOperationParam(json: string): OperationDelta[] {
+  return (JSON.parse(json) as OperationRowJson[]).map((r) => ({
+    bucketStartMs: Date.parse(r.bucket_start),
+    bucketSeconds: r.bucket_seconds,
+    workflowType: r.workflow_type,
+    layer: r.layer,
+    component: r.component,
+    operation: r.operation,
+    count: r.count,
+    errorCount: r.error_count,
+    sum: r.sum,
+    selfSum: r.self_sum,
+    min: r.min,
+    max: r.max,
+    buckets: countsOf(r.buckets),
+    selfBuckets: countsOf(r.self_buckets),
+  }));
+}
+
+/**
+ * Folds up to `maxRows` pending rows (oldest first) into operation_stats, their minute rows
+ * and hour sums, in one transaction that deletes what it folded: a span is in a pending row
+ * or in operation_stats, never both, never neither. Rows another fold is working on are
+ * skipped (two collectors fold at once without waiting on each other). Returns how many
+ * pending rows were folded.
+ */
+export async function foldPendingOperations(db: Database, maxRows: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.query<{ deltas: string }>(
+      `DELETE FROM operation_stats_pending
+        WHERE id IN (SELECT id FROM operation_stats_pending ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING deltas`,
+      [maxRows],
+    );
+    if (rows.length === 0) return 0;
+    await writeOperationDeltas(tx, withHourRows(rows.flatMap((r) => parseOperationParam(r.deltas))));
+    return rows.length;
+  });
+}
+
+/** Pending rows not folded yet. */
+export async function countPendingOperations(db: Queryable): Promise<number> {
+  const [r] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM operation_stats_pending');
+  return Number(r?.n ?? 0);
+}
+
 /** The operation_stats upsert from the JSON parameter at `p` (without RETURNING). */
 export function operationUpsert(p: string): string {
   return `INSERT INTO operation_stats AS p
@@ -119,6 +293,27 @@ export function operationUpsert(p: string): string {
        max = greatest(p.max, EXCLUDED.max),
        buckets = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(p.buckets, EXCLUDED.buckets) AS u(a, b)),
        self_buckets = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(p.self_buckets, EXCLUDED.self_buckets) AS u(a, b))`;
+}
+
+/**
+ * operation_stats with the pending rows not folded yet (see foldPendingOperations), as a
+ * subquery at the resolution of the parameter `res` (seconds): pending minute rows count in
+ * the hour row of their hour when hours are read. Conditions on the plain columns reach
+ * operation_stats' partitions through the UNION ALL.
+ */
+function statsWithPending(res: string): string {
+  return `(SELECT bucket_start, bucket_seconds, workflow_type, layer, component, operation, count, error_count, min, max, buckets, self_buckets
+             FROM operation_stats
+           UNION ALL
+           SELECT CASE WHEN ${res}::integer = 60 THEN r.bucket_start
+                       ELSE to_timestamp(floor(extract(epoch FROM r.bucket_start) / ${res}::integer) * ${res}::integer) END,
+                  ${res}::integer, r.workflow_type, r.layer, r.component, r.operation, r.count, r.error_count, r.min, r.max,
+                  r.buckets::bigint[], r.self_buckets::bigint[]
+             FROM operation_stats_pending p,
+                  jsonb_to_recordset(p.deltas::jsonb) AS r(bucket_start timestamptz, bucket_seconds integer, workflow_type text, layer text,
+                  component text, operation text, count bigint, error_count bigint, min double precision, max double precision,
+                  buckets text, self_buckets text)
+            WHERE r.bucket_seconds = 60)`;
 }
 
 export interface OperationStats {
@@ -166,23 +361,24 @@ export async function readOperationStats(db: Queryable, q: OperationStatsQuery):
     params.push(q.components);
     where += ` AND component = ANY($${params.length}::text[])`;
   }
+  const src = statsWithPending('$1');
   const totals = await db.query<{
     workflow_type: string; layer: string; component: string; operation: string; n: number; e: number; mn: number | null; mx: number | null;
   }>(
     `SELECT workflow_type, layer, component, operation, sum(count)::float8 AS n, sum(error_count)::float8 AS e,
             min(min) AS mn, max(max) AS mx
-       FROM operation_stats WHERE ${where} GROUP BY 1, 2, 3, 4`,
+       FROM ${src} s WHERE ${where} GROUP BY 1, 2, 3, 4`,
     params,
   );
   if (totals.length === 0) return [];
   // Non-empty histogram cells only, summed per operation: a few rows per operation.
   const cells = await db.query<{ workflow_type: string; layer: string; component: string; operation: string; s: boolean; i: number; n: number }>(
-    `SELECT workflow_type, layer, component, operation, false AS s, u.i::int AS i, sum(u.v)::float8 AS n
-       FROM operation_stats, unnest(buckets) WITH ORDINALITY AS u(v, i)
+    `SELECT workflow_type, layer, component, operation, false AS s, (u.i + array_lower(buckets, 1) - 1)::int AS i, sum(u.v)::float8 AS n
+       FROM ${src} s, unnest(buckets) WITH ORDINALITY AS u(v, i)
       WHERE ${where} AND u.v > 0 GROUP BY 1, 2, 3, 4, 6
      UNION ALL
-     SELECT workflow_type, layer, component, operation, true AS s, u.i::int AS i, sum(u.v)::float8 AS n
-       FROM operation_stats, unnest(self_buckets) WITH ORDINALITY AS u(v, i)
+     SELECT workflow_type, layer, component, operation, true AS s, (u.i + array_lower(self_buckets, 1) - 1)::int AS i, sum(u.v)::float8 AS n
+       FROM ${src} s, unnest(self_buckets) WITH ORDINALITY AS u(v, i)
       WHERE ${where} AND u.v > 0 GROUP BY 1, 2, 3, 4, 6`,
     params,
   );

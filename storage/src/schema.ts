@@ -103,21 +103,26 @@ export const errorLogs = pgTable('error_logs', {
   createdAt: tz('created_at').notNull(),
 });
 
+/** The scope columns of the statistics tables (one row per workflow type × layer × component × …). */
+const statScope = () => ({
+  workflowType: text('workflow_type').notNull(),
+  layer: text('layer').notNull(),
+  component: text('component').notNull(),
+});
+
+/** The observation columns of the statistics tables: counts, sum, min/max and a histogram (histogram.ts). */
+const statValues = () => ({
+  count: bigint('count', { mode: 'number' }).notNull(),
+  errorCount: bigint('error_count', { mode: 'number' }).notNull(),
+  sum: doublePrecision('sum').notNull(),
+  min: doublePrecision('min'),
+  max: doublePrecision('max'),
+  buckets: bigint('buckets', { mode: 'number' }).array().notNull(),
+});
+
 export const performanceSnapshots = pgTable(
   'performance_snapshots',
-  {
-    bucketStart: tz('bucket_start').notNull(),
-    workflowType: text('workflow_type').notNull(),
-    layer: text('layer').notNull(),
-    component: text('component').notNull(),
-    metric: text('metric').notNull(),
-    count: bigint('count', { mode: 'number' }).notNull(),
-    errorCount: bigint('error_count', { mode: 'number' }).notNull(),
-    sum: doublePrecision('sum').notNull(),
-    min: doublePrecision('min'),
-    max: doublePrecision('max'),
-    buckets: bigint('buckets', { mode: 'number' }).array().notNull(),
-  },
+  { bucketStart: tz('bucket_start').notNull(), ...statScope(), metric: text('metric').notNull(), ...statValues() },
   (t) => [primaryKey({ columns: [t.bucketStart, t.workflowType, t.layer, t.component, t.metric] })],
 );
 
@@ -126,16 +131,9 @@ export const performanceRollups = pgTable(
   {
     bucketStart: tz('bucket_start').notNull(),
     bucketSeconds: integer('bucket_seconds').notNull(),
-    workflowType: text('workflow_type').notNull(),
-    layer: text('layer').notNull(),
-    component: text('component').notNull(),
+    ...statScope(),
     metric: text('metric').notNull(),
-    count: bigint('count', { mode: 'number' }).notNull(),
-    errorCount: bigint('error_count', { mode: 'number' }).notNull(),
-    sum: doublePrecision('sum').notNull(),
-    min: doublePrecision('min'),
-    max: doublePrecision('max'),
-    buckets: bigint('buckets', { mode: 'number' }).array().notNull(),
+    ...statValues(),
   },
   (t) => [primaryKey({ columns: [t.bucketSeconds, t.bucketStart, t.workflowType, t.layer, t.component, t.metric] })],
 );
@@ -145,17 +143,10 @@ export const operationStats = pgTable(
   {
     bucketStart: tz('bucket_start').notNull(),
     bucketSeconds: integer('bucket_seconds').notNull(),
-    workflowType: text('workflow_type').notNull(),
-    layer: text('layer').notNull(),
-    component: text('component').notNull(),
+    ...statScope(),
     operation: text('operation').notNull(),
-    count: bigint('count', { mode: 'number' }).notNull(),
-    errorCount: bigint('error_count', { mode: 'number' }).notNull(),
-    sum: doublePrecision('sum').notNull(),
+    ...statValues(),
     selfSum: doublePrecision('self_sum').notNull(),
-    min: doublePrecision('min'),
-    max: doublePrecision('max'),
-    buckets: bigint('buckets', { mode: 'number' }).array().notNull(),
     selfBuckets: bigint('self_buckets', { mode: 'number' }).array().notNull(),
   },
   (t) => [primaryKey({ columns: [t.bucketStart, t.bucketSeconds, t.workflowType, t.layer, t.component, t.operation] })],

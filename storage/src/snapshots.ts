@@ -41,6 +41,16 @@ export const ROLLUP_SECONDS = [300, 3600] as const;
  */
 export const ROLLUP_ALL = '*';
 
+/** Adds `d` into `into` (a delta of the same key): counts, sums and buckets add, min/max widen. */
+export function addDelta(into: SnapshotDelta, d: SnapshotDelta): void {
+  into.count += d.count;
+  into.errorCount += d.errorCount;
+  into.sum += d.sum;
+  into.min = Math.min(into.min, d.min);
+  into.max = Math.max(into.max, d.max);
+  for (let i = 0; i < into.buckets.length; i++) into.buckets[i]! += d.buckets[i] ?? 0;
+}
+
 const keyOf = (d: SnapshotDelta) => `${d.workflowType}\u0000${d.layer}\u0000${d.component}\u0000${d.metric}`;
 
 /** The deltas summed per roll-up bucket of `seconds` (counts and buckets add, min/max widen). */
@@ -51,16 +61,8 @@ export function rollUp(deltas: readonly SnapshotDelta[], seconds: number): Snaps
     const start = Math.floor(d.bucketStartMs / ms) * ms;
     const k = `${start}\u0000${keyOf(d)}`;
     const r = out.get(k);
-    if (!r) {
-      out.set(k, { ...d, bucketStartMs: start, buckets: [...d.buckets] });
-      continue;
-    }
-    r.count += d.count;
-    r.errorCount += d.errorCount;
-    r.sum += d.sum;
-    r.min = Math.min(r.min, d.min);
-    r.max = Math.max(r.max, d.max);
-    for (let i = 0; i < r.buckets.length; i++) r.buckets[i]! += d.buckets[i] ?? 0;
+    if (r) addDelta(r, d);
+    else out.set(k, { ...d, bucketStartMs: start, buckets: [...d.buckets] });
   }
   return [...out.values()];
 }
@@ -83,7 +85,10 @@ function rowsOf(deltas: readonly SnapshotDelta[], seconds?: number) {
       sum: d.sum,
       min: d.min,
       max: d.max,
-      buckets: d.buckets,
+      // A PostgreSQL array literal ('{0,3,1,…}') cast once per row: measured on this machine
+      // (psql, a flush's 200 minute and 416 roll-up rows) about a third cheaper than expanding a
+      // JSON array with a subquery per row.
+      buckets: `{${d.buckets.join(',')}}`,
     };
   });
 }
@@ -125,19 +130,19 @@ export function snapshotUpserts(pMinutes: string, pRollups: string): [string, st
     `INSERT INTO performance_snapshots AS p
        (bucket_start, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
      SELECT r.bucket_start, r.workflow_type, r.layer, r.component, r.metric, r.count, r.error_count, r.sum, r.min, r.max,
-            ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint)
+            r.buckets::bigint[]
        FROM jsonb_to_recordset(${pMinutes}::text::jsonb) AS r(bucket_start timestamptz, workflow_type text, layer text, component text,
             metric text, count bigint, error_count bigint, sum double precision, min double precision,
-            max double precision, buckets jsonb)
+            max double precision, buckets text)
      ON CONFLICT (bucket_start, workflow_type, layer, component, metric) DO UPDATE SET
        ${UPSERT_SET}`,
     `INSERT INTO performance_rollups AS p
        (bucket_start, bucket_seconds, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets)
      SELECT r.bucket_start, r.bucket_seconds, r.workflow_type, r.layer, r.component, r.metric, r.count, r.error_count, r.sum, r.min, r.max,
-            ARRAY(SELECT jsonb_array_elements_text(r.buckets)::bigint)
+            r.buckets::bigint[]
        FROM jsonb_to_recordset(${pRollups}::text::jsonb) AS r(bucket_start timestamptz, bucket_seconds integer, workflow_type text, layer text,
             component text, metric text, count bigint, error_count bigint, sum double precision, min double precision,
-            max double precision, buckets jsonb)
+            max double precision, buckets text)
      ON CONFLICT (bucket_seconds, bucket_start, workflow_type, layer, component, metric) DO UPDATE SET
        ${UPSERT_SET}`,
   ];

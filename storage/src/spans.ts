@@ -1,7 +1,7 @@
 import { copyLine, nanosToIso, type CopyValue } from './copy.ts';
 import type { Database, Tx } from './driver.ts';
 import type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';
-import { operationParam, operationUpsert, type OperationDelta } from './baselines.ts';
+import { pendingOperationInsert, pendingOperationParam, type OperationDelta } from './baselines.ts';
 import { snapshotParams, snapshotUpserts, type SnapshotDelta } from './snapshots.ts';
 
 /** One span as the collector maps it, ready to store. Ids are lowercase hex. */
@@ -379,13 +379,16 @@ export interface FlushCounts {
   receipts: readonly string[];
   observations: readonly SpanObservation[];
   snapshots: readonly SnapshotDelta[];
+  /** Per-operation minute deltas: recorded as one pending row, folded into operation_stats later. */
   operations: readonly OperationDelta[];
 }
 
 /**
  * A flush's counts in one statement (one round trip): claims the receipts and applies the
- * sessions of every observation, the snapshot deltas (minute rows and roll-ups) and the
- * per-operation deltas, on the assumption that every receipt is new. Returns the receipts that
+ * sessions of every observation, the snapshot deltas (minute rows and roll-ups) and records
+ * the per-operation deltas as one pending row (foldPendingOperations moves them into
+ * operation_stats later; its readers count pending rows too), on the assumption that every
+ * receipt is new. Returns the receipts that
  * were new and the session transitions. When fewer receipts were new than given (an exporter's
  * retry is in the flush), the counts were applied for a request already counted: the caller must
  * roll the transaction back and apply only the new requests' counts (claimReceipts, then each
@@ -409,7 +412,7 @@ export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh:
      ${SESSION_CTES(OBSERVATIONS_JSON('$2'))},
      snap AS (${snap} RETURNING 1),
      roll AS (${roll} RETURNING 1),
-     ops AS (${operationUpsert('$5')} RETURNING 1),
+     ops AS (${pendingOperationInsert('$5')} RETURNING 1),
      transitions AS (${TRANSITIONS})
      SELECT hash, NULL AS workflow_id, NULL AS workflow_type, NULL AS from_status, NULL AS to_status, NULL AS user_id,
             NULL AS first_trace_id, NULL::float8 AS duration_ms, NULL::integer AS error_count FROM fresh
@@ -420,7 +423,7 @@ export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh:
       jsonRows(OBSERVATION_COLUMNS, aggregateObservations(c.observations)),
       minutes,
       rollups,
-      operationParam(c.operations),
+      pendingOperationParam(c.operations),
     ],
   );
   const fresh = new Set<string>();

@@ -1,5 +1,5 @@
-import { DrizzleQueryError, eq, getTableColumns, sql, type Column, type Table } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { DrizzleQueryError, eq, getTableColumns, gte, lt, sql, type Column, type SQL, type Table } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Drizzle } from './driver.ts';
 
 /**
@@ -89,8 +89,29 @@ export async function run<T>(query: PromiseLike<T>): Promise<T> {
   }
 }
 
+/**
+ * A page of a drizzle list: counts the rows of `table` matching `where`, then reads `page` of
+ * `rows` (the select of those rows, filtered by the same `where` and ordered).
+ */
+export async function pageOfRows<T>(
+  db: Queryable,
+  table: PgTable,
+  where: SQL | undefined,
+  rows: { limit(n: number): { offset(n: number): PromiseLike<T[]> } },
+  page: Page,
+): Promise<Paged<T>> {
+  const total = await run(db.drizzle.$count(table, where));
+  const data = await run(rows.limit(page.limit).offset(page.offset));
+  return { data, total };
+}
+
 /** `column = value` as a drizzle condition, or none (undefined, which `and` skips) when value is undefined. */
 export const eqIf = <C extends Column>(column: C, value: C['_']['data'] | undefined) => (value === undefined ? undefined : eq(column, value));
+
+/** `column >= ms` (a timestamptz column, `ms` since the epoch), or none when ms is undefined. */
+export const atOrAfterIf = (column: Column, ms: number | undefined) => (ms === undefined ? undefined : gte(column, new Date(ms).toISOString()));
+/** `column < ms` (a timestamptz column, `ms` since the epoch), or none when ms is undefined. */
+export const beforeIf = (column: Column, ms: number | undefined) => (ms === undefined ? undefined : lt(column, new Date(ms).toISOString()));
 
 /** `workflowType` → `workflow_type` (the schema's property names are the camelCase of the column names). */
 type SnakeKey<S extends string> = S extends `${infer H}${infer R}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeKey<R>}` : S;

@@ -22,6 +22,18 @@ describe.each<Driver>(['postgres', 'pglite'])('partition functions on %s', (driv
     for (const table of PARTITIONED_TABLES) expect(await listPartitions(db, table)).toContain(`${table}_p20300510`);
   });
 
+  it('upserted tables get partitions with room for HOT updates (fillfactor of their default partition, migration 0008); trace_steps full pages', async () => {
+    await ensurePartitions(db, new Date(Date.UTC(2030, 4, 12)), 1);
+    const opts = async (name: string) =>
+      (await db.query<{ o: string | null }>(`SELECT array_to_string(reloptions, ',') AS o FROM pg_class WHERE relname = $1`, [name]))[0]?.o ?? null;
+    for (const table of ['performance_snapshots', 'performance_rollups', 'operation_stats']) {
+      expect(await opts(`${table}_default`)).toBe('fillfactor=50');
+      expect(await opts(`${table}_p20300512`)).toBe('fillfactor=50');
+    }
+    expect(await opts('trace_steps_p20300512')).toBeNull();
+    expect(await opts('trace_steps_default')).toBeNull();
+  });
+
   it('a new day-partitioned table works without redefining the functions: rows move out of its default partition, old days drop', async () => {
     await db.query('CREATE TABLE fs_extra (seen_at timestamptz NOT NULL, v integer) PARTITION BY RANGE (seen_at)');
     await db.query('CREATE TABLE fs_extra_default PARTITION OF fs_extra DEFAULT');

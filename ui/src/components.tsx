@@ -34,6 +34,25 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
+/** Previous/next buttons and "Page n of m" under a list of `total` rows, `pageSize` a page; nothing when one page holds them all. */
+export function Pager({ page, total, pageSize, go }: { page: number; total: number; pageSize: number; go: (page: number) => void }) {
+  if (total <= pageSize) return null;
+  const pages = Math.ceil(total / pageSize);
+  return (
+    <nav class="pager" aria-label="Pages">
+      <button type="button" class="btn" disabled={page === 0} onClick={() => go(page - 1)}>
+        Previous page
+      </button>
+      <span>
+        Page {page + 1} of {pages}
+      </span>
+      <button type="button" class="btn" disabled={page + 1 >= pages} onClick={() => go(page + 1)}>
+        Next page
+      </button>
+    </nav>
+  );
+}
+
 export function Section({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
   return (
     <section class="card" aria-label={title}>

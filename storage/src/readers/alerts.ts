@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { alertRules, alerts, type AlertRecord, type AlertRuleRecord } from '../schema.ts';
-import { eqIf, isoOf, isoOrUndefined, run, snakeColumns, type Page, type Paged, type Queryable, type SnakeRow } from '../sql.ts';
+import { atOrAfterIf, beforeIf, eqIf, isoOf, pageOfRows, run, snakeColumns, type Page, type Paged, type Queryable, type SnakeRow } from '../sql.ts';
 
 /**
  * Alert rules and alerts (alert_rules, alerts): what the API edits and lists, and what the
@@ -62,13 +62,9 @@ const ruleValues = (b: Partial<AlertRuleFields>) => ({
   enabled: b.enabled,
 });
 
-export async function listRules(db: Queryable, f: { enabled?: boolean | undefined }, page: Page): Promise<Paged<AlertRuleRow>> {
-  const where = f.enabled === undefined ? undefined : eq(alertRules.enabled, f.enabled);
-  const [total, data] = await Promise.all([
-    run(db.drizzle.$count(alertRules, where)),
-    run(db.drizzle.select(RULE_COLUMNS).from(alertRules).where(where).orderBy(asc(alertRules.id)).limit(page.limit).offset(page.offset)),
-  ]);
-  return { data, total };
+export function listRules(db: Queryable, f: { enabled?: boolean | undefined }, page: Page): Promise<Paged<AlertRuleRow>> {
+  const where = eqIf(alertRules.enabled, f.enabled);
+  return pageOfRows(db, alertRules, where, db.drizzle.select(RULE_COLUMNS).from(alertRules).where(where).orderBy(asc(alertRules.id)), page);
 }
 
 /** Every enabled rule, by id (what the worker evaluates). */
@@ -186,19 +182,15 @@ export interface AlertFilter {
   toMs?: number | undefined;
 }
 
-export async function listAlerts(db: Queryable, f: AlertFilter, page: Page): Promise<Paged<AlertRow>> {
-  const from = isoOrUndefined(f.fromMs);
-  const to = isoOrUndefined(f.toMs);
+export function listAlerts(db: Queryable, f: AlertFilter, page: Page): Promise<Paged<AlertRow>> {
   const where = and(
     eqIf(alerts.state, f.state),
     eqIf(alerts.severity, f.severity),
     eqIf(alerts.ruleId, f.ruleId),
-    from === undefined ? undefined : gte(alerts.lastSeen, from),
-    to === undefined ? undefined : lt(alerts.firstSeen, to),
+    atOrAfterIf(alerts.lastSeen, f.fromMs),
+    beforeIf(alerts.firstSeen, f.toMs),
   );
-  const total = await run(db.drizzle.$count(alerts, where));
-  const data = await run(alertsWithRule(db).where(where).orderBy(desc(alerts.createdAt), desc(alerts.id)).limit(page.limit).offset(page.offset));
-  return { data, total };
+  return pageOfRows(db, alerts, where, alertsWithRule(db).where(where).orderBy(desc(alerts.createdAt), desc(alerts.id)), page);
 }
 
 export async function getAlert(db: Queryable, id: number): Promise<AlertRow | undefined> {

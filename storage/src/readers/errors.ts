@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { errorLogs, type ErrorLogRecord } from '../schema.ts';
-import { eqIf, isoOrUndefined, run, snakeColumns, type Page, type Paged, type Queryable, type SnakeRow } from '../sql.ts';
+import { atOrAfterIf, beforeIf, eqIf, pageOfRows, run, snakeColumns, type Page, type Paged, type Queryable, type SnakeRow } from '../sql.ts';
 
 /**
  * Error reader (error_logs: error spans and exception events), written with drizzle. Contract:
@@ -26,9 +26,7 @@ export interface ErrorFilter {
   toMs?: number | undefined;
 }
 
-export async function listErrors(db: Queryable, f: ErrorFilter, page: Page): Promise<Paged<ErrorRow>> {
-  const from = isoOrUndefined(f.fromMs);
-  const to = isoOrUndefined(f.toMs);
+export function listErrors(db: Queryable, f: ErrorFilter, page: Page): Promise<Paged<ErrorRow>> {
   const where = and(
     eqIf(errorLogs.layer, f.layer),
     eqIf(errorLogs.severity, f.severity),
@@ -37,14 +35,11 @@ export async function listErrors(db: Queryable, f: ErrorFilter, page: Page): Pro
     eqIf(errorLogs.correlationId, f.correlationId),
     eqIf(errorLogs.component, f.component),
     eqIf(errorLogs.resolved, f.resolved),
-    from === undefined ? undefined : gte(errorLogs.occurredAt, from),
-    to === undefined ? undefined : lt(errorLogs.occurredAt, to),
+    atOrAfterIf(errorLogs.occurredAt, f.fromMs),
+    beforeIf(errorLogs.occurredAt, f.toMs),
   );
-  const total = await run(db.drizzle.$count(errorLogs, where));
-  const data = await run(
-    db.drizzle.select(ERROR_COLUMNS).from(errorLogs).where(where).orderBy(desc(errorLogs.occurredAt), desc(errorLogs.id)).limit(page.limit).offset(page.offset),
-  );
-  return { data, total };
+  const rows = db.drizzle.select(ERROR_COLUMNS).from(errorLogs).where(where).orderBy(desc(errorLogs.occurredAt), desc(errorLogs.id));
+  return pageOfRows(db, errorLogs, where, rows, page);
 }
 
 export async function getError(db: Queryable, id: number): Promise<ErrorRow | undefined> {

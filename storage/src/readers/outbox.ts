@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, ne, sql } from 'drizzle-orm';
 import { emailOutbox, type EmailOutboxRecord } from '../schema.ts';
-import { run, snakeColumns, type Page, type Paged, type Queryable, type SnakeRow } from '../sql.ts';
+import { eqIf, pageOfRows, run, snakeColumns, type Page, type Paged, type Queryable, type SnakeRow } from '../sql.ts';
 
 /**
  * Email outbox (email_outbox): alert emails written with the alert change that caused them,
@@ -23,16 +23,10 @@ export type OutboxMessage = SnakeRow<Pick<EmailOutboxRecord, 'id' | 'alertId' | 
 
 const OUTBOX_COLUMNS = snakeColumns(emailOutbox, ['idempotencyKey', 'bodyHtml']);
 
-export async function listOutbox(db: Queryable, f: { status?: string | undefined; alertId?: number | undefined }, page: Page): Promise<Paged<OutboxRow>> {
-  const where = and(
-    f.status === undefined ? undefined : eq(emailOutbox.status, f.status as OutboxStatus),
-    f.alertId === undefined ? undefined : eq(emailOutbox.alertId, f.alertId),
-  );
-  const [total, data] = await Promise.all([
-    run(db.drizzle.$count(emailOutbox, where)),
-    run(db.drizzle.select(OUTBOX_COLUMNS).from(emailOutbox).where(where).orderBy(desc(emailOutbox.createdAt), desc(emailOutbox.id)).limit(page.limit).offset(page.offset)),
-  ]);
-  return { data, total };
+export function listOutbox(db: Queryable, f: { status?: string | undefined; alertId?: number | undefined }, page: Page): Promise<Paged<OutboxRow>> {
+  const where = and(eqIf(emailOutbox.status, f.status as OutboxStatus | undefined), eqIf(emailOutbox.alertId, f.alertId));
+  const rows = db.drizzle.select(OUTBOX_COLUMNS).from(emailOutbox).where(where).orderBy(desc(emailOutbox.createdAt), desc(emailOutbox.id));
+  return pageOfRows(db, emailOutbox, where, rows, page);
 }
 
 /** Writes an email; returns its id, or undefined when one with the same idempotency key exists. */

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { apiPost, describeError } from '../api.ts';
 import { useApi, useTitle } from '../hooks.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
-import { ErrorBox, Loading } from '../components.tsx';
+import { ErrorBox, Loading, Pager } from '../components.tsx';
 import { useIsAdmin } from '../session.ts';
 import { formatTime } from '../lib/time.ts';
 import type { ErrorEntry, Page } from '../lib/types.ts';
@@ -145,13 +145,7 @@ export function Errors() {
               </tbody>
             </table>
           )}
-          {total > PAGE_SIZE && (
-            <nav class="pager" aria-label="Pages">
-              <button type="button" class="btn" disabled={f.page === 0} onClick={() => set({ page: f.page - 1 })}>Previous page</button>
-              <span>Page {f.page + 1} of {Math.ceil(total / PAGE_SIZE)}</span>
-              <button type="button" class="btn" disabled={(f.page + 1) * PAGE_SIZE >= total} onClick={() => set({ page: f.page + 1 })}>Next page</button>
-            </nav>
-          )}
+          <Pager page={f.page} total={total} pageSize={PAGE_SIZE} go={(page) => set({ page })} />
         </section>
       )}
     </main>

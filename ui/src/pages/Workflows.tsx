@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { connectLive, type LiveState } from '../live.ts';
 import { useApi, useTitle } from '../hooks.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
-import { ErrorBox, Loading, StatusBadge } from '../components.tsx';
+import { ErrorBox, Loading, Pager, StatusBadge } from '../components.tsx';
 import { filtersFromSearch, filtersToApi, filtersToSearch, searchTarget, WORKFLOW_SORTS, type WorkflowFilters } from '../lib/filters.ts';
 import { formatDuration, formatTime, QUICK_RANGES } from '../lib/time.ts';
 import type { Page, Workflow } from '../lib/types.ts';
@@ -76,7 +76,6 @@ export function Workflows() {
   };
   const types = [...new Set((list.data?.data ?? []).map((w) => w.workflow_type))].sort();
   const total = list.data?.total ?? 0;
-  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
 
   return (
     <main id="main">
@@ -228,24 +227,7 @@ export function Workflows() {
               </tbody>
             </table>
           )}
-          {total > PAGE_SIZE && (
-            <nav class="pager" aria-label="Pages">
-              <button type="button" class="btn" disabled={filters.page === 0} onClick={() => navigate(`/workflows${filtersToSearch({ ...filters, page: filters.page - 1 })}`)}>
-                Previous page
-              </button>
-              <span>
-                Page {filters.page + 1} of {pages}
-              </span>
-              <button
-                type="button"
-                class="btn"
-                disabled={filters.page + 1 >= pages}
-                onClick={() => navigate(`/workflows${filtersToSearch({ ...filters, page: filters.page + 1 })}`)}
-              >
-                Next page
-              </button>
-            </nav>
-          )}
+          <Pager page={filters.page} total={total} pageSize={PAGE_SIZE} go={(page) => navigate(`/workflows${filtersToSearch({ ...filters, page })}`)} />
         </section>
       )}
     </main>

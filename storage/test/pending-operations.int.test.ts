@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  applyFlushCounts, bucketIndex, countPendingOperations, emptyBuckets, foldPendingOperations, parseOperationParam, pendingOperationParam,
+  readOperationStats, writePendingOperationDeltas, type Database, type OperationDelta, type OperationStats,
+} from '../src/index.ts';
+import { openTestDatabase, type Driver } from '../src/testing.ts';
+
+// Issue 10 (ingest cost of baselines): a flush records its per-operation minute deltas as one
+// pending row; folds move pending rows into operation_stats (minute and hour rows). Readers
+// count pending rows, so the answers are the same before, during and after folding.
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const H0 = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
+
+function minute(bucketStartMs: number, operation: string, durations: number[], errors = 0): OperationDelta {
+  const buckets = emptyBuckets();
+  const selfBuckets = emptyBuckets();
+  for (const d of durations) {
+    buckets[bucketIndex(d)]! += 1;
+    selfBuckets[bucketIndex(d / 2)]! += 1;
+  }
+  return {
+    bucketStartMs, bucketSeconds: 60, workflowType: 'checkout', layer: 'database', component: 'orders-db', operation,
+    count: durations.length + errors, errorCount: errors, sum: durations.reduce((s, d) => s + d, 0), selfSum: durations.reduce((s, d) => s + d / 2, 0),
+    min: Math.min(...durations), max: Math.max(...durations), buckets, selfBuckets,
+  };
+}
+
+// Three flushes: INSERT in two minutes of hour H0 and one of H0+1, SELECT in one minute.
+const FLUSHES: OperationDelta[][] = [
+  [minute(H0 + 5 * MIN, 'INSERT shop.orders', [3, 3.2, 2.9, 40]), minute(H0 + 5 * MIN, 'SELECT shop.stock', [5, 6])],
+  [minute(H0 + 5 * MIN, 'INSERT shop.orders', [3.1, 2.8], 1), minute(H0 + 59 * MIN, 'INSERT shop.orders', [90])],
+  [minute(H0 + HOUR + MIN, 'INSERT shop.orders', [3, 3, 3])],
+];
+
+describe('trimmed histograms in pending rows', () => {
+  it('round-trip: only the non-zero range is written, the counts come back whole', () => {
+    const d = FLUSHES[0]![0]!;
+    const json = pendingOperationParam([d]);
+    expect(json).toMatch(/"buckets":"\[\d+:\d+\]=\{[0-9,]+\}"/);
+    expect(json.length).toBeLessThan(600);
+    expect(parseOperationParam(json)).toEqual([d]);
+    const empty = { ...minute(H0, 'x', [1]), buckets: emptyBuckets(), selfBuckets: emptyBuckets() };
+    expect(parseOperationParam(pendingOperationParam([empty]))).toEqual([empty]);
+    const edges = emptyBuckets();
+    edges[0] = 1;
+    edges[edges.length - 1] = 2;
+    const both = { ...empty, buckets: edges };
+    expect(parseOperationParam(pendingOperationParam([both]))[0]!.buckets).toEqual(edges);
+  });
+
+  it('hour deltas are refused: pending rows are minute rows', () => {
+    expect(() => pendingOperationParam([{ ...FLUSHES[0]![0]!, bucketSeconds: 3600 }])).toThrow(/minute/);
+  });
+});
+
+describe.each<Driver>(['postgres', 'pglite'])('pending per-operation rows on %s', (driver) => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, dispose } = await openTestDatabase(driver));
+  });
+  afterAll(async () => dispose());
+
+  const read = async (): Promise<Record<string, OperationStats[]>> => ({
+    hour: await readOperationStats(db, { fromMs: H0, toMs: H0 + HOUR }),
+    hours: await readOperationStats(db, { fromMs: H0, toMs: H0 + 2 * HOUR }),
+    minute: await readOperationStats(db, { fromMs: H0 + 5 * MIN, toMs: H0 + 6 * MIN, resolution: 'minute' }),
+  });
+  const sorted = (o: Record<string, OperationStats[]>) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, [...v].sort((a, b) => a.operation.localeCompare(b.operation))]));
+
+  it('readers count pending rows as folded ones; folds move them exactly once, maxRows at a time', async () => {
+    // Flush 1 through the flush statement, flushes 2 and 3 through the writer function.
+    await db.transaction((tx) => applyFlushCounts(tx, { receipts: ['r-1'], observations: [], snapshots: [], operations: FLUSHES[0]! }));
+    for (const f of FLUSHES.slice(1)) await db.transaction((tx) => writePendingOperationDeltas(tx, f));
+    expect(await countPendingOperations(db)).toBe(3);
+    expect(await db.query('SELECT 1 FROM operation_stats')).toEqual([]);
+
+    const before = sorted(await read());
+    const insert = before.hour!.find((s) => s.operation === 'INSERT shop.orders')!;
+    expect(insert).toMatchObject({ count: 8, errorCount: 1 }); // 4 + 3 in minute 5, 1 in minute 59; not the next hour's 3
+    expect(insert.p50Ms).toBeGreaterThan(2.5);
+    expect(insert.p50Ms).toBeLessThan(3.5);
+    expect(before.hours!.find((s) => s.operation === 'INSERT shop.orders')!.count).toBe(11);
+    expect(before.minute!.map((s) => [s.operation, s.count])).toEqual([['INSERT shop.orders', 7], ['SELECT shop.stock', 2]]);
+
+    // maxRows bounds one fold; answers stay the same at every step.
+    expect(await foldPendingOperations(db, 1)).toBe(1);
+    expect(await countPendingOperations(db)).toBe(2);
+    expect(sorted(await read())).toEqual(before);
+    expect(await foldPendingOperations(db, 5)).toBe(2);
+    expect(await foldPendingOperations(db, 5)).toBe(0);
+    expect(await countPendingOperations(db)).toBe(0);
+    expect(sorted(await read())).toEqual(before);
+
+    // operation_stats now holds every span once in the minute rows and once in the hour rows.
+    const rows = await db.query<{ s: number; n: number }>(
+      `SELECT bucket_seconds AS s, sum(count)::int AS n FROM operation_stats GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows.map((r) => [Number(r.s), Number(r.n)])).toEqual([[60, 13], [3600, 13]]);
+    const [hist] = await db.query<{ n: number }>(
+      `SELECT sum(v)::int AS n FROM operation_stats, unnest(buckets) AS v WHERE bucket_seconds = 3600 AND operation = 'INSERT shop.orders'`,
+    );
+    expect(Number(hist!.n)).toBe(10); // histograms hold the successful spans
+
+    // A flush without per-operation deltas (baselines off) leaves no pending row.
+    await db.transaction((tx) => applyFlushCounts(tx, { receipts: ['r-2'], observations: [], snapshots: [], operations: [] }));
+    expect(await countPendingOperations(db)).toBe(0);
+  });
+});
