@@ -48,7 +48,7 @@ describe('logger', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fs-log-'));
     const file = join(dir, 'flowscope.log');
     const config = parseConfig(loggingConfigShape, { LOG_LEVEL: 'WARN', LOG_FILE_PATH: file });
-    const logger = createLogger(config, 'test');
+    const logger = createLogger(config, 'test', { stdout: false });
     logger.info('not written: below the level');
     logger.warn({ req: { headers: { authorization: 'Bearer sekrit' } } }, 'written');
     await new Promise<void>((resolve) => logger.flush(() => resolve()));

@@ -108,8 +108,12 @@ export interface TraceQuery {
   scanRows?: number | undefined;
 }
 
-/** Spans read newest first before the tag index is asked: enough for tags on a few per cent of the spans. */
-export const traceSearchScanRows = (limit: number) => Math.min(Math.max(1000, 25 * limit), 50_000);
+/**
+ * Spans read newest first before the tag index is asked: a tag on about a tenth of the service's
+ * spans or more is answered by the walk alone. Rarer tags cost these reads, then about as many
+ * heap pages as the index finds matches (bench/README.md, "Jaeger search by tag").
+ */
+export const traceSearchScanRows = (limit: number) => Math.min(Math.max(200, 10 * limit), 50_000);
 
 /** The conditions of a search other than service and time, as SQL over trace_steps (params added to `w`). */
 function searchConditions(w: Where, q: TraceQuery): string[] {

@@ -1,4 +1,13 @@
-import type { Database } from '../driver.ts';
+import type { Queryable } from '../sql.ts';
+
+/**
+ * Workflow statistics reader (workflow_sessions, every run whether its spans were kept or not).
+ * Contract: runs started in [from, to), optionally of one workflow type; counts per status and
+ * per type (busiest first, at most `maxTypes`, `types_truncated` when more matched) with error
+ * rate, runs per minute and an exact p95 of finished runs' durations (null when none finished).
+ * Raw SQL (COUNT FILTER and percentile_cont in one pass per answer), typed here by hand: the
+ * answer is an aggregate, not a table row.
+ */
 
 export interface WorkflowTypeStats {
   workflow_type: string;
@@ -26,7 +35,7 @@ export interface WorkflowStats {
  * kept for all). At most `maxTypes` types, busiest first.
  */
 export async function workflowStats(
-  db: Pick<Database, 'query'>,
+  db: Pick<Queryable, 'query'>,
   q: { from: Date; to: Date; workflowType?: string | undefined },
   maxTypes = 100,
 ): Promise<WorkflowStats> {
