@@ -319,8 +319,13 @@ const OBSERVATION_DDL = `
 
 // Sessions from the observations staged in this transaction; returns the sessions created or
 // whose status changed (for live events).
-const SESSION_CTES = (source: string) => `
-agg AS (
+// `unique`: the source has one row per workflow already (aggregateObservations did the same
+// aggregation in code), so the rows are taken as they are instead of grouped again.
+const SESSION_CTES = (source: string, unique = false) => `
+agg AS (${unique ? `
+  SELECT workflow_id, workflow_type, user_id, trace_id AS first_trace_id, start_time AS started_at, end_time AS ended_at,
+         span_count, error_count, coalesce(root_ok, false) AS root_ok, kept AS keep
+    FROM ${source}` : `
   SELECT workflow_id,
          (array_agg(workflow_type ORDER BY (workflow_type = 'unknown'), start_time))[1] AS workflow_type,
          (array_agg(user_id ORDER BY start_time) FILTER (WHERE user_id IS NOT NULL))[1] AS user_id,
@@ -332,7 +337,7 @@ agg AS (
          coalesce(bool_or(root_ok), false) AS root_ok,
          bool_or(kept) AS keep
     FROM ${source}
-   GROUP BY workflow_id
+   GROUP BY workflow_id`}
 ), old AS (
   -- The sessions as they were before this statement (a CTE sees the statement's snapshot).
   SELECT workflow_id, status FROM workflow_sessions WHERE workflow_id IN (SELECT workflow_id FROM agg)
@@ -363,7 +368,7 @@ const TRANSITIONS = `SELECT up.workflow_id, up.workflow_type, old.status AS from
        up.first_trace_id, up.duration_ms, up.error_count
   FROM up LEFT JOIN old USING (workflow_id)
  WHERE old.status IS DISTINCT FROM up.status`;
-const UPSERT_SESSIONS_FROM = (source: string) => `WITH ${SESSION_CTES(source)} ${TRANSITIONS}`;
+const UPSERT_SESSIONS_FROM = (source: string, unique = false) => `WITH ${SESSION_CTES(source, unique)} ${TRANSITIONS}`;
 
 // Observations staged by MOVE_SPANS (spans stored for the first time) …
 const UPSERT_SESSIONS = UPSERT_SESSIONS_FROM('fs_staging_observations');
@@ -371,7 +376,7 @@ const UPSERT_SESSIONS = UPSERT_SESSIONS_FROM('fs_staging_observations');
 // round trip) instead of a COPY into staging and an upsert from it.
 const OBSERVATIONS_JSON = (p: string) => `jsonb_to_recordset(${p}::text::jsonb) AS r(workflow_id text, workflow_type text, user_id text, trace_id text,
      start_time timestamptz, end_time timestamptz, span_count integer, error_count integer, root_ok boolean, kept boolean)`;
-const UPSERT_SESSIONS_JSON = UPSERT_SESSIONS_FROM(OBSERVATIONS_JSON('$1'));
+const UPSERT_SESSIONS_JSON = UPSERT_SESSIONS_FROM(OBSERVATIONS_JSON('$1'), true);
 
 /** What a flush counts from every span of its requests, kept or sampled out. */
 export interface FlushCounts {
@@ -409,7 +414,7 @@ export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh:
     error_count: number;
   }>(
     `WITH fresh AS (INSERT INTO ingest_receipts (hash) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING hash),
-     ${SESSION_CTES(OBSERVATIONS_JSON('$2'))},
+     ${SESSION_CTES(OBSERVATIONS_JSON('$2'), true)},
      snap AS (${snap} RETURNING 1),
      roll AS (${roll} RETURNING 1),
      ops AS (${pendingOperationInsert('$5')} RETURNING 1),
