@@ -70,33 +70,35 @@ export async function writeOperationDeltas(tx: Tx, deltas: readonly OperationDel
   await tx.query(operationUpsert('$1'), [operationParam(deltas)]);
 }
 
+/** One delta as the JSON row both operationUpsert and pendingOperationInsert read; `histogram` encodes the bucket arrays. */
+function operationRow(d: OperationDelta, histogram: (buckets: readonly number[]) => string) {
+  if (d.buckets.length !== BUCKET_COUNT || d.selfBuckets.length !== BUCKET_COUNT) {
+    throw new Error(`operation delta needs ${BUCKET_COUNT} buckets`);
+  }
+  return {
+    bucket_start: new Date(d.bucketStartMs).toISOString(),
+    bucket_seconds: d.bucketSeconds,
+    workflow_type: d.workflowType,
+    layer: d.layer,
+    component: d.component,
+    operation: d.operation,
+    count: d.count,
+    error_count: d.errorCount,
+    sum: d.sum,
+    self_sum: d.selfSum,
+    min: d.min,
+    max: d.max,
+    buckets: histogram(d.buckets),
+    self_buckets: histogram(d.selfBuckets),
+  };
+}
+
 /** The JSON parameter of operationUpsert: the deltas' rows in key order. */
 export function operationParam(deltas: readonly OperationDelta[]): string {
   const sorted = [...deltas].sort((a, b) => a.bucketStartMs - b.bucketStartMs || (operationDeltaKey(a) < operationDeltaKey(b) ? -1 : 1));
-  const rows = sorted.map((d) => {
-    if (d.buckets.length !== BUCKET_COUNT || d.selfBuckets.length !== BUCKET_COUNT) {
-      throw new Error(`operation delta needs ${BUCKET_COUNT} buckets`);
-    }
-    return {
-      bucket_start: new Date(d.bucketStartMs).toISOString(),
-      bucket_seconds: d.bucketSeconds,
-      workflow_type: d.workflowType,
-      layer: d.layer,
-      component: d.component,
-      operation: d.operation,
-      count: d.count,
-      error_count: d.errorCount,
-      sum: d.sum,
-      self_sum: d.selfSum,
-      min: d.min,
-      max: d.max,
-      // PostgreSQL array literals ('{0,3,1,…}'), cast once per row: far cheaper than
-      // expanding a JSON array with a subquery per row.
-      buckets: `{${d.buckets.join(',')}}`,
-      self_buckets: `{${d.selfBuckets.join(',')}}`,
-    };
-  });
-  return JSON.stringify(rows);
+  // PostgreSQL array literals ('{0,3,1,…}'), cast once per row: far cheaper than expanding a
+  // JSON array with a subquery per row.
+  return JSON.stringify(sorted.map((d) => operationRow(d, (b) => `{${b.join(',')}}`)));
 }
 
 /** Adds deltas with the same key together (a flush or a fold merges the deltas of many requests). */
@@ -180,27 +182,12 @@ function countsOf(literal: string): number[] {
  * trimmed histograms (see trimmedArray).
  */
 export function pendingOperationParam(deltas: readonly OperationDelta[]): string {
-  const rows = deltas.map((d) => {
-    if (d.bucketSeconds !== OPERATION_RESOLUTIONS.minute) throw new Error('pending operation deltas are minute rows');
-    if (d.buckets.length !== BUCKET_COUNT || d.selfBuckets.length !== BUCKET_COUNT) throw new Error(`operation delta needs ${BUCKET_COUNT} buckets`);
-    return {
-      bucket_start: new Date(d.bucketStartMs).toISOString(),
-      bucket_seconds: d.bucketSeconds,
-      workflow_type: d.workflowType,
-      layer: d.layer,
-      component: d.component,
-      operation: d.operation,
-      count: d.count,
-      error_count: d.errorCount,
-      sum: d.sum,
-      self_sum: d.selfSum,
-      min: d.min,
-      max: d.max,
-      buckets: trimmedArray(d.buckets),
-      self_buckets: trimmedArray(d.selfBuckets),
-    };
-  });
-  return JSON.stringify(rows);
+  return JSON.stringify(
+    deltas.map((d) => {
+      if (d.bucketSeconds !== OPERATION_RESOLUTIONS.minute) throw new Error('pending operation deltas are minute rows');
+      return operationRow(d, trimmedArray);
+    }),
+  );
 }
 
 /** Records minute deltas as one pending row in the caller's transaction (see pendingOperationInsert). */

@@ -388,6 +388,18 @@ export interface FlushCounts {
   operations: readonly OperationDelta[];
 }
 
+/** A session transition as the flush statement and the session upserts return it. */
+interface TransitionRow {
+  workflow_id: string;
+  workflow_type: string;
+  from_status: WorkflowStatus | null;
+  to_status: WorkflowStatus;
+  user_id: string | null;
+  first_trace_id: string | null;
+  duration_ms: number | null;
+  error_count: number;
+}
+
 /**
  * A flush's counts in one statement (one round trip): claims the receipts and applies the
  * sessions of every observation, the snapshot deltas (minute rows and roll-ups) and records
@@ -402,17 +414,7 @@ export interface FlushCounts {
 export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh: Set<string>; transitions: SessionTransition[] }> {
   const [minutes, rollups] = snapshotParams(c.snapshots);
   const [snap, roll] = snapshotUpserts('$3', '$4');
-  const rows = await tx.query<{
-    hash: string | null;
-    workflow_id: string;
-    workflow_type: string;
-    from_status: WorkflowStatus | null;
-    to_status: WorkflowStatus;
-    user_id: string | null;
-    first_trace_id: string | null;
-    duration_ms: number | null;
-    error_count: number;
-  }>(
+  const rows = await tx.query<TransitionRow & { hash: string | null }>(
     `WITH fresh AS (INSERT INTO ingest_receipts (hash) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING hash),
      ${SESSION_CTES(OBSERVATIONS_JSON('$2'), true)},
      snap AS (${snap} RETURNING 1),
@@ -510,16 +512,7 @@ export function writeSpans(db: Database, batch: SpanBatch): Promise<WriteResult>
 }
 
 async function upsertSessions(tx: Tx, statement: string, params?: unknown[]): Promise<SessionTransition[]> {
-  const changed = await tx.query<{
-    workflow_id: string;
-    workflow_type: string;
-    from_status: WorkflowStatus | null;
-    to_status: WorkflowStatus;
-    user_id: string | null;
-    first_trace_id: string | null;
-    duration_ms: number | null;
-    error_count: number;
-  }>(statement, params);
+  const changed = await tx.query<TransitionRow>(statement, params);
   return changed.map((r) => ({
     workflowId: r.workflow_id,
     workflowType: r.workflow_type,
