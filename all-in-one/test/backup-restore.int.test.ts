@@ -75,8 +75,9 @@ describe('deploy/backup.sh and deploy/restore.sh', () => {
     const port = (collector.app.server.address() as { port: number }).port;
     viewer = (await createToken(db, { name: 'grafana', role: 'viewer' })).token;
 
-    // Today (a daily partition) and 40 hours ago (before the partitions made ahead: the default one).
-    for (const [i, startTime] of [Date.now() - 60_000, Date.now() - 30_000, Date.now() - 40 * 3_600_000].entries()) {
+    // Today (a daily partition) and 72 hours ago: before yesterday, the first day ensurePartitions
+    // makes, at any time of day (40 hours ago was yesterday after 16:00 UTC), so the default one.
+    for (const [i, startTime] of [Date.now() - 60_000, Date.now() - 30_000, Date.now() - 72 * 3_600_000].entries()) {
       const sent = await sendCheckout(`http://127.0.0.1:${port}/v1/traces`, `backup-order-${i}`, { startTime, failed: i === 0, workflowType: i === 1 ? 'login' : 'checkout' });
       traceIds.push(sent.traceId);
     }
