@@ -6,7 +6,7 @@
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { createLogger, eventsChannel, loadConfigOrExit, loggingConfigShape, RedisEventBus, registerOpsRoutes, runMain, stopOnSignals } from '@flowscope/common';
-import { isConnectionError, openDatabaseAtStart, storageConfigShape } from '@flowscope/storage';
+import { openDatabaseAtStart, storageConfigShape, surviveLostConnections } from '@flowscope/storage';
 import { alertingConfigShape } from './config.ts';
 import { startAlerting } from './start.ts';
 
@@ -15,16 +15,7 @@ const shape = { ...storageConfigShape, ...loggingConfigShape, ...alertingConfigS
 async function main(): Promise<void> {
   const config = loadConfigOrExit(shape, 'flowscope alerting');
   const logger = createLogger(config, 'flowscope-alerting');
-  // When PostgreSQL drops the worker's connections, the driver (postgres.js) now and then rejects
-  // a promise nobody holds with the bare socket error ("read ECONNRESET", no stack into our code;
-  // porsager/postgres#600): seen once in the full test run, which killed the worker (exit 1)
-  // while its jobs had already logged the outage and were retrying. The database is the record
-  // and every job retries, so a lost connection is logged and the worker goes on; any other
-  // unhandled rejection still ends the process as before.
-  process.on('unhandledRejection', (err) => {
-    if (!isConnectionError(err)) throw err;
-    logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'database connection lost outside a query; jobs retry');
-  });
+  surviveLostConnections(logger);
   if (!config.REDIS_URL) logger.warn('REDIS_URL is unset: jobs run on the in-process scheduler (meant for the all-in-one only)');
   const db = await openDatabaseAtStart(config, (r) => logger.warn(r, 'database unavailable at start-up, retrying'));
   // Alert and time-out events reach every query-api replica's live stream through Redis.

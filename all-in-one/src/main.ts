@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createLogger, loadConfigOrExit, loggingConfigShape, runMain, stopOnSignals } from '@flowscope/common';
-import { openDatabaseAtStart, storageConfigShape } from '@flowscope/storage';
+import { openDatabaseAtStart, storageConfigShape, surviveLostConnections } from '@flowscope/storage';
 import { buildCollector, collectorConfigShape } from '@flowscope/collector';
 import { eventsChannel, LocalEventBus, RedisEventBus } from '@flowscope/common';
 import { buildQueryApi, ensureAdminToken, queryApiConfigShape } from '@flowscope/query-api';
@@ -18,6 +18,7 @@ const shape = { ...loggingConfigShape, ...storageConfigShape, ...alertingConfigS
 async function main(): Promise<void> {
   const config = loadConfigOrExit(shape, 'flowscope');
   const logger = createLogger(config, 'flowscope');
+  surviveLostConnections(logger);
   logger.info(
     {
       storage: config.DATABASE_URL ? 'postgresql' : `embedded PGlite in ${config.FLOWSCOPE_DATA_DIR}`,

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { createLogger, eventsChannel, loadConfigOrExit, loggingConfigShape, RedisEventBus, runMain, stopOnSignals } from '@flowscope/common';
-import { openDatabaseAtStart, storageConfigShape } from '@flowscope/storage';
+import { openDatabaseAtStart, storageConfigShape, surviveLostConnections } from '@flowscope/storage';
 import { buildCollector } from './app.ts';
 import { collectorConfigShape } from './config.ts';
 
@@ -8,6 +8,7 @@ import { collectorConfigShape } from './config.ts';
 async function main(): Promise<void> {
   const config = loadConfigOrExit({ ...loggingConfigShape, ...storageConfigShape, ...collectorConfigShape }, 'flowscope collector');
   const logger = createLogger(config, 'flowscope-collector');
+  surviveLostConnections(logger);
   const db = await openDatabaseAtStart(config, (r) => logger.warn(r, 'database unavailable at start-up, retrying'));
   logger.info({ storage: db.kind }, 'storage ready');
   // Workflow lifecycle events reach every query-api replica's live stream through Redis.

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { createLogger, loadConfigOrExit, loggingConfigShape, runMain, stopOnSignals } from '@flowscope/common';
-import { openDatabaseAtStart, storageConfigShape } from '@flowscope/storage';
+import { openDatabaseAtStart, storageConfigShape, surviveLostConnections } from '@flowscope/storage';
 import { queryApiConfigShape } from './config.ts';
 import { buildQueryApi } from './app.ts';
 import { ensureAdminToken } from './tokens.ts';
@@ -11,6 +11,7 @@ const shape = { ...storageConfigShape, ...loggingConfigShape, ...queryApiConfigS
 async function main() {
   const config = loadConfigOrExit(shape, 'flowscope query-api');
   const logger = createLogger(config, 'query-api');
+  surviveLostConnections(logger);
   const db = await openDatabaseAtStart(config, (r) => logger.warn(r, 'database unavailable at start-up, retrying'));
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));

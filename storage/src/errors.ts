@@ -51,6 +51,20 @@ export function classifyDbError(err: unknown): DbErrorClass {
 export const isConnectionError = (err: unknown): boolean => classifyDbError(err) === 'unavailable';
 
 /**
+ * For a process's main(): when PostgreSQL drops the connections, postgres.js has rejected
+ * promises nobody holds with the bare socket error ("read ECONNRESET", no stack into our code;
+ * porsager/postgres#600; the array-type query is patched, see patches/). Such a connection error
+ * is logged and the process goes on (the database is the record, every caller retries); any
+ * other unhandled rejection still ends the process as Node does.
+ */
+export function surviveLostConnections(logger: { warn(obj: object, msg: string): void }): void {
+  process.on('unhandledRejection', (err) => {
+    if (!isConnectionError(err)) throw err;
+    logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'database connection lost outside a query; callers retry');
+  });
+}
+
+/**
  * A database error as the catalog's error: unavailable → 503 with Retry-After, data → 400
  * naming what PostgreSQL refused, a retryable conflict → 503 (the caller ran out of retries),
  * anything else → 500 (message not shown to clients). FlowscopeErrors pass through.
