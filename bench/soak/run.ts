@@ -571,7 +571,14 @@ export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: str
       for (const r of rows) found.add(`${r.trace_id}:${r.span_id}`);
     }
     const lost = [...acked].filter((k) => !found.has(k)).length;
+    // Alerts go on firing through the bad inputs (the soak-alert snapshot escalates, re-fires): every
+    // email queued by now is delivered too before the outbox is counted, and none of them twice.
+    await waitUntil('every outbox row sent (end)', async () => {
+      const rows = await database.db.query<{ status: string }>('SELECT status FROM email_outbox');
+      return rows.every((r) => r.status === 'sent');
+    }, 120_000).catch(() => undefined);
     const outboxRows = await database.db.query<{ status: string }>('SELECT status FROM email_outbox');
+    const dupesAtEnd = [...received.values()].filter((n) => n > 1).length;
     collector.sampleMemory();
     alerting.sampleMemory();
     const fiveXX = traffic.fiveXX + inputs.reduce((n, r) => n + r.fiveXX, 0);
@@ -586,7 +593,7 @@ export async function runSoak(mode: 'full' | 'small', seed: number, log: (s: str
       badInputsTried: inputs.reduce((n, r) => n + r.tried, 0),
       fiveXX,
       crashes,
-      emails: { outboxRows: outboxRows.length, sentRows: outboxRows.filter((r) => r.status === 'sent').length, delivered: received.size, duplicates: dupes },
+      emails: { outboxRows: outboxRows.length, sentRows: outboxRows.filter((r) => r.status === 'sent').length, delivered: received.size, duplicates: dupesAtEnd },
       peakMemoryMb: { collector: round(collector.peakMb), 'alerting worker': round(alerting.peakMb), soak: round(process.memoryUsage().rss / MiB) },
       idleRssMb: round(idleRssMb),
       ok: false,
