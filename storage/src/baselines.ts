@@ -1,7 +1,7 @@
 import type { Database, Tx } from './driver.ts';
 import type { SpanStepRecord } from './schema.ts';
 import type { Queryable, SnakeRow } from './sql.ts';
-import { BUCKET_COUNT, quantile } from './histogram.ts';
+import { BUCKET_COUNT, emptyBuckets, quantile } from './histogram.ts';
 
 /**
  * Per-operation statistics (operation_stats): duration and self-time histograms per time
@@ -234,6 +234,71 @@ export function parseOperationParam(json: string): OperationDelta[] {
 }
 
 /**
+ * What a fold upserts for pending rows' JSON texts: their minute rows and the hour sums of
+ * those, merged per key: the same as withHourRows over parseOperationParam of every text, in
+ * one pass (a fold of 20 flushes' rows: ~45 ms of the collector's event loop the plain way, a
+ * few ms this way). Histogram literals, dense or trimmed, are added into the dense arrays as
+ * they are read; a row's start is parsed once per distinct timestamp text.
+ */
+export function foldedDeltas(texts: readonly string[]): OperationDelta[] {
+  const HOUR = OPERATION_RESOLUTIONS.hour * 1000;
+  const byKey = new Map<string, OperationDelta>();
+  const startMs = new Map<string, number>();
+  const add = (r: OperationRowJson, bucketSeconds: number, bucketStartMs: number) => {
+    const key = operationDeltaKey({ bucketStartMs, bucketSeconds, workflowType: r.workflow_type, layer: r.layer, component: r.component, operation: r.operation });
+    let d = byKey.get(key);
+    if (!d) {
+      d = {
+        bucketStartMs, bucketSeconds, workflowType: r.workflow_type, layer: r.layer, component: r.component, operation: r.operation,
+        count: 0, errorCount: 0, sum: 0, selfSum: 0, min: r.min, max: r.max, buckets: emptyBuckets(), selfBuckets: emptyBuckets(),
+      };
+      byKey.set(key, d);
+    }
+    d.count += r.count;
+    d.errorCount += r.error_count;
+    d.sum += r.sum;
+    d.selfSum += r.self_sum;
+    if (r.min < d.min) d.min = r.min;
+    if (r.max > d.max) d.max = r.max;
+    addCounts(d.buckets, r.buckets);
+    addCounts(d.selfBuckets, r.self_buckets);
+  };
+  for (const text of texts) {
+    for (const r of JSON.parse(text) as OperationRowJson[]) {
+      let ms = startMs.get(r.bucket_start);
+      if (ms === undefined) startMs.set(r.bucket_start, (ms = Date.parse(r.bucket_start)));
+      add(r, r.bucket_seconds, ms);
+      if (r.bucket_seconds === OPERATION_RESOLUTIONS.minute) add(r, OPERATION_RESOLUTIONS.hour, Math.floor(ms / HOUR) * HOUR);
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** Adds an array literal's counts (dense '{0,3,…}' or trimmed '[36:41]={2,0,…}') into `into`. */
+function addCounts(into: number[], literal: string): void {
+  let i = 0;
+  let at = 0;
+  if (literal.charCodeAt(0) === 91 /* [ */) {
+    at = Number(literal.slice(1, literal.indexOf(':'))) - 1;
+    i = literal.indexOf('=') + 1;
+  }
+  let n = 0;
+  let digits = false;
+  for (i += 1; i < literal.length; i++) {
+    const c = literal.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      digits = true;
+    } else if (c === 44 /* , */ || c === 125 /* } */) {
+      if (digits) into[at] = (into[at] ?? 0) + n;
+      at++;
+      n = 0;
+      digits = false;
+    }
+  }
+}
+
+/**
  * Folds up to `maxRows` pending rows (oldest first) into operation_stats, their minute rows
  * and hour sums, in one transaction that deletes what it folded: a span is in a pending row
  * or in operation_stats, never both, never neither. Rows another fold is working on are
@@ -249,7 +314,7 @@ export async function foldPendingOperations(db: Database, maxRows: number): Prom
       [maxRows],
     );
     if (rows.length === 0) return 0;
-    await writeOperationDeltas(tx, withHourRows(rows.flatMap((r) => parseOperationParam(r.deltas))));
+    await writeOperationDeltas(tx, foldedDeltas(rows.map((r) => r.deltas)));
     return rows.length;
   });
 }
