@@ -178,16 +178,52 @@ function countsOf(literal: string): number[] {
 }
 
 /**
- * The JSON parameter of pendingOperationInsert: minute deltas as operationParam's rows, with
- * trimmed histograms (see trimmedArray).
+ * A pending minute row as stored (format 2, short keys): m minute start (epoch seconds), w/l/c/o
+ * workflow type, layer, component, operation, n/e count and errors, s/f sum and self-time sum
+ * (ms, to the nanosecond), lo/hi min and max, b/x trimmed histograms (see trimmedArray). About
+ * half the text of operationParam's rows, which is what a flush inserts and what readers and
+ * folds parse. Rows written before (format 1: operationParam's keys) are read as well.
  */
+interface PendingRowJson {
+  m: number;
+  w: string;
+  l: string;
+  c: string;
+  o: string;
+  n: number;
+  e: number;
+  s: number;
+  f: number;
+  lo: number;
+  hi: number;
+  b: string;
+  x: string;
+}
+
+/** Milliseconds to the nanosecond: a sum of durations printed without float noise. */
+const toNs = (ms: number) => Math.round(ms * 1e6) / 1e6;
+
+/** The JSON parameter of pendingOperationInsert: minute deltas as PendingRowJson rows. */
 export function pendingOperationParam(deltas: readonly OperationDelta[]): string {
   return JSON.stringify(
-    deltas.map((d) => {
-      if (d.bucketSeconds !== OPERATION_RESOLUTIONS.minute) throw new Error('pending operation deltas are minute rows');
-      return operationRow(d, trimmedArray);
+    deltas.map((d): PendingRowJson => {
+      if (d.bucketSeconds !== OPERATION_RESOLUTIONS.minute || d.bucketStartMs % 60_000 !== 0) throw new Error('pending operation deltas are minute rows');
+      if (d.buckets.length !== BUCKET_COUNT || d.selfBuckets.length !== BUCKET_COUNT) throw new Error(`operation delta needs ${BUCKET_COUNT} buckets`);
+      return {
+        m: d.bucketStartMs / 1000, w: d.workflowType, l: d.layer, c: d.component, o: d.operation, n: d.count, e: d.errorCount,
+        s: toNs(d.sum), f: toNs(d.selfSum), lo: d.min, hi: d.max, b: trimmedArray(d.buckets), x: trimmedArray(d.selfBuckets),
+      };
     }),
   );
+}
+
+/** A pending row of either format as operationParam's row. */
+function plainRow(r: PendingRowJson | OperationRowJson): OperationRowJson & { startMs: number } {
+  if ('bucket_start' in r) return { ...r, startMs: Date.parse(r.bucket_start) };
+  return {
+    startMs: r.m * 1000, bucket_start: '', bucket_seconds: OPERATION_RESOLUTIONS.minute, workflow_type: r.w, layer: r.l, component: r.c, operation: r.o,
+    count: r.n, error_count: r.e, sum: r.s, self_sum: r.f, min: r.lo, max: r.hi, buckets: r.b, self_buckets: r.x,
+  };
 }
 
 /** Records minute deltas as one pending row in the caller's transaction (see pendingOperationInsert). */
@@ -213,24 +249,27 @@ interface OperationRowJson {
   self_buckets: string;
 }
 
-/** The deltas of an operationParam or pendingOperationParam JSON text. */
+/** The deltas of an operationParam or pendingOperationParam JSON text (either pending format). */
 export function parseOperationParam(json: string): OperationDelta[] {
-  return (JSON.parse(json) as OperationRowJson[]).map((r) => ({
-    bucketStartMs: Date.parse(r.bucket_start),
-    bucketSeconds: r.bucket_seconds,
-    workflowType: r.workflow_type,
-    layer: r.layer,
-    component: r.component,
-    operation: r.operation,
-    count: r.count,
-    errorCount: r.error_count,
-    sum: r.sum,
-    selfSum: r.self_sum,
-    min: r.min,
-    max: r.max,
-    buckets: countsOf(r.buckets),
-    selfBuckets: countsOf(r.self_buckets),
-  }));
+  return (JSON.parse(json) as (PendingRowJson | OperationRowJson)[]).map((raw) => {
+    const r = plainRow(raw);
+    return {
+      bucketStartMs: r.startMs,
+      bucketSeconds: r.bucket_seconds,
+      workflowType: r.workflow_type,
+      layer: r.layer,
+      component: r.component,
+      operation: r.operation,
+      count: r.count,
+      errorCount: r.error_count,
+      sum: r.sum,
+      selfSum: r.self_sum,
+      min: r.min,
+      max: r.max,
+      buckets: countsOf(r.buckets),
+      selfBuckets: countsOf(r.self_buckets),
+    };
+  });
 }
 
 /**
@@ -238,12 +277,11 @@ export function parseOperationParam(json: string): OperationDelta[] {
  * those, merged per key: the same as withHourRows over parseOperationParam of every text, in
  * one pass (a fold of 20 flushes' rows: ~45 ms of the collector's event loop the plain way, a
  * few ms this way). Histogram literals, dense or trimmed, are added into the dense arrays as
- * they are read; a row's start is parsed once per distinct timestamp text.
+ * they are read. Rows of either pending format.
  */
 export function foldedDeltas(texts: readonly string[]): OperationDelta[] {
   const HOUR = OPERATION_RESOLUTIONS.hour * 1000;
   const byKey = new Map<string, OperationDelta>();
-  const startMs = new Map<string, number>();
   const add = (r: OperationRowJson, bucketSeconds: number, bucketStartMs: number) => {
     const key = operationDeltaKey({ bucketStartMs, bucketSeconds, workflowType: r.workflow_type, layer: r.layer, component: r.component, operation: r.operation });
     let d = byKey.get(key);
@@ -264,9 +302,9 @@ export function foldedDeltas(texts: readonly string[]): OperationDelta[] {
     addCounts(d.selfBuckets, r.self_buckets);
   };
   for (const text of texts) {
-    for (const r of JSON.parse(text) as OperationRowJson[]) {
-      let ms = startMs.get(r.bucket_start);
-      if (ms === undefined) startMs.set(r.bucket_start, (ms = Date.parse(r.bucket_start)));
+    for (const raw of JSON.parse(text) as (PendingRowJson | OperationRowJson)[]) {
+      const r = plainRow(raw);
+      const ms = r.startMs;
       add(r, r.bucket_seconds, ms);
       if (r.bucket_seconds === OPERATION_RESOLUTIONS.minute) add(r, OPERATION_RESOLUTIONS.hour, Math.floor(ms / HOUR) * HOUR);
     }
@@ -354,18 +392,22 @@ export function operationUpsert(p: string): string {
  * operation_stats' partitions through the UNION ALL.
  */
 function statsWithPending(res: string): string {
+  // Pending rows of format 2 (PendingRowJson) and, written by an older collector, format 1.
+  const start = 'coalesce(r.m, extract(epoch FROM r.bucket_start))';
   return `(SELECT bucket_start, bucket_seconds, workflow_type, layer, component, operation, count, error_count, min, max, buckets, self_buckets
              FROM operation_stats
            UNION ALL
-           SELECT CASE WHEN ${res}::integer = 60 THEN r.bucket_start
-                       ELSE to_timestamp(floor(extract(epoch FROM r.bucket_start) / ${res}::integer) * ${res}::integer) END,
-                  ${res}::integer, r.workflow_type, r.layer, r.component, r.operation, r.count, r.error_count, r.min, r.max,
-                  r.buckets::bigint[], r.self_buckets::bigint[]
+           SELECT to_timestamp(floor(${start} / ${res}::integer) * ${res}::integer),
+                  ${res}::integer, coalesce(r.w, r.workflow_type), coalesce(r.l, r.layer), coalesce(r.c, r.component), coalesce(r.o, r.operation),
+                  coalesce(r.n, r.count), coalesce(r.e, r.error_count), coalesce(r.lo, r.min), coalesce(r.hi, r.max),
+                  coalesce(r.b, r.buckets)::bigint[], coalesce(r.x, r.self_buckets)::bigint[]
              FROM operation_stats_pending p,
-                  jsonb_to_recordset(p.deltas::jsonb) AS r(bucket_start timestamptz, bucket_seconds integer, workflow_type text, layer text,
+                  jsonb_to_recordset(p.deltas::jsonb) AS r(m double precision, w text, l text, c text, o text, n bigint, e bigint,
+                  lo double precision, hi double precision, b text, x text,
+                  bucket_start timestamptz, bucket_seconds integer, workflow_type text, layer text,
                   component text, operation text, count bigint, error_count bigint, min double precision, max double precision,
                   buckets text, self_buckets text)
-            WHERE r.bucket_seconds = 60)`;
+            WHERE coalesce(r.bucket_seconds, 60) = 60)`;
 }
 
 export interface OperationStats {

@@ -37,8 +37,8 @@ describe('trimmed histograms in pending rows', () => {
   it('round-trip: only the non-zero range is written, the counts come back whole', () => {
     const d = FLUSHES[0]![0]!;
     const json = pendingOperationParam([d]);
-    expect(json).toMatch(/"buckets":"\[\d+:\d+\]=\{[0-9,]+\}"/);
-    expect(json.length).toBeLessThan(600);
+    expect(json).toMatch(/"b":"\[\d+:\d+\]=\{[0-9,]+\}"/);
+    expect(json.length).toBeLessThan(300);
     expect(parseOperationParam(json)).toEqual([d]);
     const empty = { ...minute(H0, 'x', [1]), buckets: emptyBuckets(), selfBuckets: emptyBuckets() };
     expect(parseOperationParam(pendingOperationParam([empty]))).toEqual([empty]);
@@ -103,6 +103,22 @@ describe.each<Driver>(['postgres', 'pglite'])('pending per-operation rows on %s'
       `SELECT sum(v)::int AS n FROM operation_stats, unnest(buckets) AS v WHERE bucket_seconds = 3600 AND operation = 'INSERT shop.orders'`,
     );
     expect(Number(hist!.n)).toBe(10); // histograms hold the successful spans
+
+    // A pending row of the first format (operationParam's keys, as collectors before the short
+    // keys wrote it, e.g. during a rolling upgrade) is read and folded as well.
+    const old = minute(H0 + 5 * MIN, 'INSERT shop.orders', [3, 4]);
+    const trimmed = (b: number[]) => `[${b.findIndex((v) => v > 0) + 1}:${b.findLastIndex((v) => v > 0) + 1}]={${b.slice(b.findIndex((v) => v > 0), b.findLastIndex((v) => v > 0) + 1).join(',')}}`;
+    const format1 = JSON.stringify([{
+      bucket_start: new Date(old.bucketStartMs).toISOString(), bucket_seconds: 60, workflow_type: old.workflowType, layer: old.layer, component: old.component,
+      operation: old.operation, count: old.count, error_count: old.errorCount, sum: old.sum, self_sum: old.selfSum, min: old.min, max: old.max,
+      buckets: trimmed(old.buckets), self_buckets: trimmed(old.selfBuckets),
+    }]);
+    await db.query('INSERT INTO operation_stats_pending (deltas) VALUES ($1)', [format1]);
+    const withOld = sorted(await read());
+    expect(withOld.hour!.find((s) => s.operation === 'INSERT shop.orders')!.count).toBe(10);
+    expect(withOld.minute!.find((s) => s.operation === 'INSERT shop.orders')!.count).toBe(9);
+    expect(await foldPendingOperations(db, 5)).toBe(1);
+    expect(sorted(await read())).toEqual(withOld);
 
     // A flush without per-operation deltas (baselines off) leaves no pending row.
     await db.transaction((tx) => applyFlushCounts(tx, { receipts: ['r-2'], observations: [], snapshots: [], operations: [] }));
