@@ -53,6 +53,23 @@ export function createCollectorMetrics(registry = new Registry()) {
       buckets: [1, 10, 50, 100, 500, 1000, 5000, 10000, 50000],
       registers: [registry],
     }),
+    baselineFolds: new Counter({
+      name: 'flowscope_baseline_folds_total',
+      help: 'Folds of pending per-operation rows into operation_stats, by result (ok, failed)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    baselineFoldedRows: new Counter({
+      name: 'flowscope_baseline_folded_rows_total',
+      help: 'Pending per-operation rows (one per flush) folded into operation_stats',
+      registers: [registry],
+    }),
+    baselineFoldDuration: new Histogram({
+      name: 'flowscope_baseline_fold_duration_seconds',
+      help: 'Time of one fold of pending per-operation rows (all its transactions)',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
     queuedSpans: new Gauge({
       name: 'flowscope_writer_queue_spans',
       help: 'Spans waiting for the writer',

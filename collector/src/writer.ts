@@ -149,10 +149,19 @@ export class GroupCommitWriter {
    */
   private async foldAll(toTheEnd = false): Promise<void> {
     const max = this.options.foldMaxRows ?? 1000;
+    const end = this.metrics.baselineFoldDuration.startTimer();
     try {
-      while ((await foldPendingOperations(this.db, max)) >= max && (toTheEnd || !this.closed));
+      for (;;) {
+        const rows = await foldPendingOperations(this.db, max);
+        this.metrics.baselineFoldedRows.inc(rows);
+        if (rows < max || !(toTheEnd || !this.closed)) break;
+      }
+      this.metrics.baselineFolds.inc({ result: 'ok' });
     } catch (err) {
+      this.metrics.baselineFolds.inc({ result: 'failed' });
       this.logger.warn({ err: String((err as Error)?.message ?? err), code: codeOf(err) }, 'could not fold pending operation statistics; will retry');
+    } finally {
+      end();
     }
   }
 

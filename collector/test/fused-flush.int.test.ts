@@ -71,7 +71,8 @@ describe('one statement of counts per flush', () => {
     (await db.query<{ s: number; n: number }>('SELECT bucket_seconds AS s, sum(count)::int AS n FROM operation_stats GROUP BY 1 ORDER BY 1')).map((r) => [Number(r.s), Number(r.n)]);
 
   it('foldIntervalMs 0: a flush leaves one pending row, counted by readers; close() folds it into minute and hour rows', async () => {
-    const writer = new GroupCommitWriter(db, { maxBatchSpans: 10_000, maxQueueSpans: 100_000, lingerMs: 100, retryAfterSeconds: 1, foldIntervalMs: 0, foldMaxRows: 1 }, createCollectorMetrics(), pino({ level: 'silent' }));
+    const metrics = createCollectorMetrics();
+    const writer = new GroupCommitWriter(db, { maxBatchSpans: 10_000, maxQueueSpans: 100_000, lingerMs: 100, retryAfterSeconds: 1, foldIntervalMs: 0, foldMaxRows: 1 }, metrics, pino({ level: 'silent' }));
     await Promise.all([opItem('o-1', 3), opItem('o-2', 4)].map((i) => writer.submit(i)));
     await writer.submit(opItem('o-3', 5));
     expect(await countPendingOperations(db)).toBe(2); // two flushes, one row each
@@ -81,6 +82,11 @@ describe('one statement of counts per flush', () => {
     expect(await countPendingOperations(db)).toBe(0);
     expect(await opsCounted()).toBe(12);
     expect(await folded()).toEqual([[60, 12], [3600, 12]]);
+    // one fold (of three transactions: 1 row, 1 row, none left), two rows, on /metrics
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^flowscope_baseline_folds_total\{result="ok"\} 1$/m);
+    expect(text).toMatch(/^flowscope_baseline_folded_rows_total 2$/m);
+    expect(text).toMatch(/^flowscope_baseline_fold_duration_seconds_count 1$/m);
   });
 
   it('foldIntervalMs > 0: pending rows are folded in the background while the writer runs', async () => {
