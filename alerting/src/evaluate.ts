@@ -40,13 +40,16 @@ export interface EvaluateDeps {
 }
 
 /**
- * A rule is due on the tick that crosses a multiple of its eval interval. Stateless, so it holds
- * whichever worker runs the tick; rules with an interval at or below the tick run on every tick.
+ * A rule is due on the tick that crosses a multiple of its eval interval in (now - sinceMs,
+ * now]. Stateless, so it holds whichever worker runs the tick (sinceMs = the tick); a worker
+ * that knows when it last evaluated (the in-process scheduler, where ticks can run late) passes
+ * the time since, so no multiple falls between two evaluations. Rules with an interval at or
+ * below the tick run on every tick.
  */
-export function isDue(rule: Pick<AlertRule, 'evalIntervalSeconds'>, nowMs: number, tickMs: number): boolean {
+export function isDue(rule: Pick<AlertRule, 'evalIntervalSeconds'>, nowMs: number, tickMs: number, sinceMs = tickMs): boolean {
   const interval = rule.evalIntervalSeconds * 1000;
   if (interval <= tickMs) return true;
-  return Math.floor(nowMs / interval) !== Math.floor((nowMs - tickMs) / interval);
+  return Math.floor(nowMs / interval) !== Math.floor((nowMs - sinceMs) / interval);
 }
 
 type FiringRow = FiringAlert;
@@ -57,10 +60,10 @@ type FiringRow = FiringAlert;
  * (so concurrent ticks on several workers serialise and never open the same alert twice).
  * Delivery is the caller's next step, after commit, with the returned outbox ids.
  */
-export async function evaluateRules(deps: EvaluateDeps, nowMs: number, tickMs: number): Promise<EvaluationResult> {
+export async function evaluateRules(deps: EvaluateDeps, nowMs: number, tickMs: number, sinceMs = tickMs): Promise<EvaluationResult> {
   const { db, config, logger } = deps;
   const { rules, invalid } = await loadRules(db);
-  const due = rules.filter((r) => isDue(r, nowMs, tickMs));
+  const due = rules.filter((r) => isDue(r, nowMs, tickMs, sinceMs));
   const values = new Map<number, Map<string, ScopeValue>>();
   for (const rule of due) values.set(rule.id, await computeValues(db, rule, nowMs, config.FLOWSCOPE_ALERT_MIN_SAMPLES));
 

@@ -156,14 +156,26 @@ export function startInProcessScheduler(jobs: JobFunctions, options: { emailConc
 
   for (const j of jobs.repeatable) {
     let busy = false;
+    // A tick that comes while the job still runs is not dropped: the job runs once more right
+    // after (one catch-up however many ticks it overran), so an evaluation that overruns its
+    // interval delays the next one by the overrun, not by a whole interval.
+    let behind = false;
     const tick = () => {
-      if (closed || busy) return;
+      if (closed) return;
+      if (busy) {
+        behind = true;
+        return;
+      }
       busy = true;
       void track(
         j.run()
           .catch((err: unknown) => logger.debug({ job: j.name, err: (err as Error).message }, 'job failed'))
           .finally(() => {
             busy = false;
+            if (behind) {
+              behind = false;
+              tick();
+            }
           }),
       );
     };

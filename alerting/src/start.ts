@@ -121,10 +121,17 @@ export async function startAlerting(options: StartAlertingOptions): Promise<Aler
   const maintenanceMs = Math.round(config.FLOWSCOPE_MAINTENANCE_INTERVAL_SECONDS * 1000);
   let scheduler: Scheduler | undefined;
 
+  // The in-process scheduler is this worker's alone: the window since its last evaluation is
+  // exact (a late or catch-up tick misses no rule's multiple). Ticks shared through BullMQ run on
+  // any worker, so each covers one tick.
+  let lastEvaluationMs: number | undefined;
   const evaluate = async () => {
     let result: EvaluationResult;
+    const nowMs = clock();
+    const sinceMs = scheduler?.kind === 'in-process' && lastEvaluationMs !== undefined && nowMs > lastEvaluationMs ? nowMs - lastEvaluationMs : tickMs;
     try {
-      result = await evaluateRules({ db, config, logger, smtpConfigured: mailer !== null }, clock(), tickMs);
+      result = await evaluateRules({ db, config, logger, smtpConfigured: mailer !== null }, nowMs, tickMs, sinceMs);
+      lastEvaluationMs = nowMs; // after a failed evaluation the next one covers its window too
     } catch (err) {
       metrics.evaluations.inc({ outcome: failed('evaluate', err) });
       throw err;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { UnrecoverableError } from 'bullmq';
 import { backoffDelay, startInProcessScheduler } from '../src/scheduler.ts';
 import { testLogger, waitFor } from './helpers.ts';
@@ -75,5 +75,44 @@ describe('in-process scheduler', () => {
     await s.close();
     expect(maxRunning).toBe(1);
     expect(finished).toBe(runs);
+  });
+
+  it('a tick missed while the job ran is caught up right after it, once (no backlog)', async () => {
+    vi.useFakeTimers();
+    try {
+      let starts = 0;
+      let release: (() => void) | undefined;
+      const s = startInProcessScheduler(
+        {
+          repeatable: [
+            {
+              name: 'overrun',
+              everyMs: 40,
+              run: async () => {
+                starts += 1;
+                // the first run overruns many ticks; the others are quick
+                if (starts === 1) await new Promise<void>((r) => (release = r));
+              },
+            },
+          ],
+          email: async () => undefined,
+        },
+        { emailConcurrency: 1, retry, logger: testLogger() },
+      );
+      await vi.advanceTimersByTimeAsync(0);
+      expect(starts).toBe(1);
+      await vi.advanceTimersByTimeAsync(200); // five ticks while it runs
+      expect(starts).toBe(1);
+      release!();
+      await vi.advanceTimersByTimeAsync(0); // no time passes: the catch-up runs at once
+      expect(starts).toBe(2);
+      await vi.advanceTimersByTimeAsync(39); // and only once: the next run is the next tick
+      expect(starts).toBe(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(starts).toBe(3);
+      await s.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

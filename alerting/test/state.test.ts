@@ -61,4 +61,12 @@ describe('isDue', () => {
   ])('%s', (_n, interval, tick, now, expected) => {
     expect(isDue({ evalIntervalSeconds: interval }, now, tick)).toBe(expected);
   });
+
+  it('with the time since the last evaluation: a multiple crossed while a tick ran late is not missed', () => {
+    // ticks of 15 s; the evaluation at 105 s overran and the next ran at 135 s: the multiple of
+    // 60 s at 120 s lies in (105, 135], but not in (120, 135]
+    expect(isDue({ evalIntervalSeconds: 60 }, 135_005, 15_000)).toBe(false);
+    expect(isDue({ evalIntervalSeconds: 60 }, 135_005, 15_000, 30_000)).toBe(true);
+    expect(isDue({ evalIntervalSeconds: 60 }, 150_005, 15_000, 15_000)).toBe(false); // the next one: not again
+  });
 });

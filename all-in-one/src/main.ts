@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createLogger, loadConfigOrExit, loggingConfigShape, runMain, stopOnSignals } from '@flowscope/common';
 import { openDatabaseAtStart, storageConfigShape, surviveLostConnections } from '@flowscope/storage';
-import { buildCollector, collectorConfigShape } from '@flowscope/collector';
+import { buildCollector, collectorConfigProblems, collectorConfigShape } from '@flowscope/collector';
 import { eventsChannel, LocalEventBus, RedisEventBus } from '@flowscope/common';
 import { buildQueryApi, ensureAdminToken, queryApiConfigShape } from '@flowscope/query-api';
 import { alertingConfigShape, startAlerting } from '@flowscope/alerting';
@@ -16,7 +16,7 @@ const shape = { ...loggingConfigShape, ...storageConfigShape, ...alertingConfigS
  * unset — so a first run needs nothing but Node.js.
  */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit(shape, 'flowscope');
+  const config = loadConfigOrExit(shape, 'flowscope', process.env, collectorConfigProblems);
   const logger = createLogger(config, 'flowscope');
   surviveLostConnections(logger);
   logger.info(

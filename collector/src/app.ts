@@ -64,6 +64,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
       maxBatchSpans: config.FLOWSCOPE_WRITER_MAX_BATCH_SPANS,
       maxQueueSpans: config.FLOWSCOPE_WRITER_MAX_QUEUE_SPANS,
       lingerMs: config.FLOWSCOPE_WRITER_LINGER_MS,
+      concurrency: config.FLOWSCOPE_WRITER_CONCURRENCY,
       retryAfterSeconds: config.FLOWSCOPE_RETRY_AFTER_SECONDS,
       foldIntervalMs: config.FLOWSCOPE_BASELINES_FOLD_INTERVAL_MS,
       foldMaxRows: config.FLOWSCOPE_BASELINES_FOLD_MAX_ROWS,

@@ -4,6 +4,7 @@ import { envBool, envInt, envList, envNumber, envString, redisConfigShape, retry
 import { DEFAULT_REDACT_KEYS } from './redact.ts';
 import { DEFAULT_VALUE_LIMITS, MAX_INDEXED_CHARS } from './validate.ts';
 import { envIngestTokens, MIN_INGEST_TOKEN_CHARS } from './ingest-auth.ts';
+import { WRITER_CONCURRENCY_MAX } from './writer.ts';
 
 const MiB = 1024 * 1024;
 
@@ -83,6 +84,7 @@ export const collectorConfigShape = {
   FLOWSCOPE_WRITER_MAX_BATCH_SPANS: envInt(10_000, 1, 1_000_000).describe('Most spans in one group-commit transaction.'),
   FLOWSCOPE_WRITER_MAX_QUEUE_SPANS: envInt(100_000, 1, 10_000_000).describe('Most spans waiting for the writer; past it requests get 429.'),
   FLOWSCOPE_WRITER_LINGER_MS: envInt(0, 0, 10_000).describe('How long a flush waits for more requests to join (0 = flush when idle).'),
+  FLOWSCOPE_WRITER_CONCURRENCY: envInt(1, 1, WRITER_CONCURRENCY_MAX).describe(`Most flush (group-commit) transactions in flight at once; each holds one PostgreSQL connection while it runs, so it must be below FLOWSCOPE_DB_POOL_SIZE (the rest serve folds, probes and reads). 1 = one flush at a time, later requests queue for the next. At most ${WRITER_CONCURRENCY_MAX}.`),
   ...retryAfterConfigShape,
   FLOWSCOPE_REDACT_KEYS: envList(DEFAULT_REDACT_KEYS).describe('Attribute key fragments whose values are replaced by ***REDACTED*** (comma-separated; replaces the default list).'),
   FLOWSCOPE_REDACT_VALUES: envBool(true).describe('Also scrub secrets inside values, in attributes, event names, status messages and span names: URL user info and query-string values, `password=`-style pairs, Bearer/Basic credentials, JSON Web Tokens, well-known key shapes, and string/number literals in db.statement / db.query.text.'),
@@ -104,3 +106,19 @@ export type CollectorConfig = z.output<z.ZodObject<typeof collectorConfigShape>>
 /** The critical threshold of a layer: database/cache use the query time, the rest the API time. */
 export const criticalMsFor = (config: CollectorConfig) => (layer: string) =>
   layer === 'database' || layer === 'cache' ? config.DEBUGGING_DB_QUERY_TIME_CRITICAL : config.DEBUGGING_API_RESPONSE_TIME_CRITICAL;
+
+/**
+ * Checks across fragments, for a process's start-up: the writer's flushes each hold a pooled
+ * PostgreSQL connection, and at least one more is needed for folds, storage probes and reads
+ * (the all-in-one's API shares the pool). PGlite is one serialised connection: no bound there.
+ */
+export function collectorConfigProblems(config: {
+  DATABASE_URL?: string | undefined;
+  FLOWSCOPE_DB_POOL_SIZE: number;
+  FLOWSCOPE_WRITER_CONCURRENCY: number;
+}): string[] {
+  if (!config.DATABASE_URL || config.FLOWSCOPE_WRITER_CONCURRENCY < config.FLOWSCOPE_DB_POOL_SIZE) return [];
+  return [
+    `FLOWSCOPE_WRITER_CONCURRENCY: ${config.FLOWSCOPE_WRITER_CONCURRENCY} flushes at once need at least ${config.FLOWSCOPE_WRITER_CONCURRENCY + 1} PostgreSQL connections (one more for folds, probes and reads), but FLOWSCOPE_DB_POOL_SIZE is ${config.FLOWSCOPE_DB_POOL_SIZE}: raise the pool size or lower the concurrency`,
+  ];
+}

@@ -1,5 +1,5 @@
 export { buildCollector, type Collector, type CollectorDeps } from './app.ts';
-export { collectorConfigShape, type CollectorConfig } from './config.ts';
+export { collectorConfigProblems, collectorConfigShape, type CollectorConfig } from './config.ts';
 export { ExportPipeline } from './pipeline.ts';
 export { Redactor, REDACTED, DEFAULT_REDACT_KEYS } from './redact.ts';
 export { mapExport, inferLayer, LAYERS, type Layer } from './map.ts';

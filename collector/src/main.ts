@@ -2,11 +2,11 @@ import { Redis } from 'ioredis';
 import { createLogger, eventsChannel, loadConfigOrExit, loggingConfigShape, RedisEventBus, runMain, stopOnSignals } from '@flowscope/common';
 import { openDatabaseAtStart, storageConfigShape, surviveLostConnections } from '@flowscope/storage';
 import { buildCollector } from './app.ts';
-import { collectorConfigShape } from './config.ts';
+import { collectorConfigProblems, collectorConfigShape } from './config.ts';
 
 /** The collector process: parse the environment once, open storage, listen, stop on signals. */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit({ ...loggingConfigShape, ...storageConfigShape, ...collectorConfigShape }, 'flowscope collector');
+  const config = loadConfigOrExit({ ...loggingConfigShape, ...storageConfigShape, ...collectorConfigShape }, 'flowscope collector', process.env, collectorConfigProblems);
   const logger = createLogger(config, 'flowscope-collector');
   surviveLostConnections(logger);
   const db = await openDatabaseAtStart(config, (r) => logger.warn(r, 'database unavailable at start-up, retrying'));

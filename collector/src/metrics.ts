@@ -75,6 +75,17 @@ export function createCollectorMetrics(registry = new Registry()) {
       help: 'Spans waiting for the writer',
       registers: [registry],
     }),
+    flushesInFlight: new Gauge({
+      name: 'flowscope_writer_flushes_in_flight',
+      help: 'Flush transactions the writer is running (at most FLOWSCOPE_WRITER_CONCURRENCY)',
+      registers: [registry],
+    }),
+    writeRetries: new Counter({
+      name: 'flowscope_write_retries_total',
+      help: 'Flush transactions run again because PostgreSQL rolled them back (40P01 deadlock, 40001 serialization failure)',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
     inflightBytes: new Gauge({
       name: 'flowscope_inflight_bytes',
       help: 'Request body bytes held in memory across all requests',

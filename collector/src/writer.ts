@@ -43,7 +43,15 @@ export interface WriterOptions {
   foldMaxRows?: number;
   /** Fold as soon as this writer has committed this many pending rows since its last fold (0: only by time). */
   foldAfterRows?: number;
+  /**
+   * Most flush transactions in flight at once (default 1: one flush at a time). Each holds a
+   * database connection while it runs, so the pool needs more connections than this.
+   */
+  concurrency?: number;
 }
+
+/** Bounds of WriterOptions.concurrency (FLOWSCOPE_WRITER_CONCURRENCY). */
+export const WRITER_CONCURRENCY_MAX = 64;
 
 /** What one request (or one release of held spans) asks the writer to commit. */
 export interface WriteItem {
@@ -77,6 +85,17 @@ interface Pending {
 
 const codeOf = dbErrorCode;
 
+/** Attempts of one flush transaction when PostgreSQL asks for a retry (deadlock, serialization failure). */
+const MAX_ATTEMPTS = 5;
+
+/** What applyFlushCounts applies for these items (their receipts given separately). */
+const flushCounts = (items: readonly WriteItem[], receipts: readonly string[]) => ({
+  receipts,
+  observations: items.flatMap((i) => i.observations ?? []),
+  snapshots: mergeDeltas(items.flatMap((i) => i.deltas ?? [])),
+  operations: mergeOperationDeltas(items.flatMap((i) => i.opDeltas ?? [])),
+});
+
 /** A flush holds a request committed before: its counts must not be applied again. */
 class RetriedRequest extends Error {}
 
@@ -84,8 +103,11 @@ class RetriedRequest extends Error {}
 export { isConnectionError };
 
 /**
- * Group commit. Spans of concurrent requests are written together: while one transaction is
- * committing, new requests queue, and the next flush takes them all (up to maxBatchSpans).
+ * Group commit. Spans of concurrent requests are written together: while `concurrency`
+ * transactions (1 by default) are committing, new requests queue, and the next flush to start
+ * takes them all (up to maxBatchSpans). Exactly-once counting holds across concurrent flushes:
+ * two copies of one request in two flushes insert the same receipt, so the second waits for
+ * the first to commit, finds the receipt taken and counts nothing of its copy.
  *
  * Contract: submit() resolves only after the request's spans are committed (or were already
  * stored), so a 2xx built on it is a promise that survives kill -9. It rejects with a
@@ -95,8 +117,13 @@ export { isConnectionError };
  */
 export class GroupCommitWriter {
   private queue: Pending[] = [];
+  /** Spans submitted and not yet answered (waiting in the queue or in a flush). */
   private queued = 0;
-  private flushing = false;
+  /** Spans waiting in the queue (not yet taken by a flush). */
+  private waiting = 0;
+  /** Flush transactions in flight (at most concurrency). */
+  private inFlight = 0;
+  private readonly concurrency: number;
   private closed = false;
   private downSince: number | undefined;
   private probe: NodeJS.Timeout | undefined;
@@ -118,6 +145,11 @@ export class GroupCommitWriter {
     /** Called after each commit with the sessions it created or changed (live events). */
     private readonly onCommit: (result: WriteResult) => void = () => {},
   ) {
+    const c = options.concurrency ?? 1;
+    if (!Number.isInteger(c) || c < 1 || c > WRITER_CONCURRENCY_MAX) {
+      throw new RangeError(`writer concurrency must be an integer between 1 and ${WRITER_CONCURRENCY_MAX}, got ${c}`);
+    }
+    this.concurrency = c;
     metrics.storageUp.set(1);
     this.scheduleFold();
   }
@@ -187,26 +219,38 @@ export class GroupCommitWriter {
     return new Promise<ItemResult>((resolve, reject) => {
       this.queue.push({ item, size, resolve, reject });
       this.queued += size;
+      this.waiting += size;
       this.metrics.queuedSpans.set(this.queued);
       this.kick();
     });
   }
 
   private kick(): void {
-    if (this.flushing || this.linger) return;
-    if (this.options.lingerMs > 0 && this.queued < this.options.maxBatchSpans) {
+    if (this.linger || this.inFlight >= this.concurrency) return;
+    if (this.options.lingerMs > 0 && this.waiting < this.options.maxBatchSpans) {
       this.linger = setTimeout(() => {
         this.linger = undefined;
-        void this.flushLoop();
+        this.startFlushes();
       }, this.options.lingerMs);
       return;
     }
-    void this.flushLoop();
+    this.startFlushes();
   }
 
+  /** Starts flush loops while there are free slots and requests waiting. */
+  private startFlushes(): void {
+    while (this.inFlight < this.concurrency && this.queue.length > 0) void this.flushLoop();
+  }
+
+  /**
+   * One flush slot: takes what is queued (up to maxBatchSpans) synchronously, commits it, and
+   * goes on while requests wait. Up to `concurrency` of these run at once, each in its own
+   * transaction; the statements apply their rows in key order (see storage) so that concurrent
+   * flushes of the same sessions and snapshot rows wait for one another instead of deadlocking.
+   */
   private async flushLoop(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
+    this.inFlight++;
+    this.metrics.flushesInFlight.set(this.inFlight);
     try {
       while (this.queue.length > 0) {
         const group: Pending[] = [];
@@ -216,26 +260,28 @@ export class GroupCommitWriter {
           group.push(p);
           n += p.size;
         }
+        this.waiting -= n;
         await this.commitGroup(group);
         this.queued -= n;
         this.metrics.queuedSpans.set(this.queued);
       }
     } finally {
-      this.flushing = false;
-      if (this.queue.length === 0) for (const f of this.idle.splice(0)) f();
+      this.inFlight--;
+      this.metrics.flushesInFlight.set(this.inFlight);
+      if (this.inFlight === 0 && this.queue.length === 0) for (const f of this.idle.splice(0)) f();
     }
   }
 
   private async commitGroup(group: Pending[]): Promise<void> {
     try {
-      const { result, fresh } = await this.write(group.map((g) => g.item));
+      const { result, counted } = await this.write(group.map((g) => g.item));
       try {
         this.onCommit(result);
       } catch (err) {
         this.logger.warn({ err: String(err) }, 'commit listener failed');
       }
       for (const g of group) {
-        g.resolve({ ...result, duplicateRequest: g.item.receipt !== undefined && !fresh.has(g.item.receipt) });
+        g.resolve({ ...result, duplicateRequest: !counted.has(g.item) });
       }
     } catch (err) {
       if (isConnectionError(err)) {
@@ -245,8 +291,10 @@ export class GroupCommitWriter {
         // Everything still queued would fail the same way: answer it now.
         for (const p of this.queue.splice(0)) {
           this.queued -= p.size;
+          this.waiting -= p.size;
           p.reject(e);
         }
+        this.metrics.queuedSpans.set(this.queued);
         return;
       }
       if (group.length > 1) {
@@ -259,39 +307,66 @@ export class GroupCommitWriter {
     }
   }
 
-  private async write(items: WriteItem[]): Promise<{ result: WriteResult; fresh: Set<string> }> {
+  /**
+   * Commits one flush. Returns the items whose counts were applied: a request whose receipt was
+   * committed before, or that is a second copy of another request of this flush (an exporter's
+   * retry queued while its first copy still waited), is stored (idempotently) but not counted.
+   */
+  private async write(items: WriteItem[]): Promise<{ result: WriteResult; counted: Set<WriteItem> }> {
     const spans = items.flatMap((i) => i.spans);
     const errs = items.flatMap((i) => i.errors);
-    const receipts = items.flatMap((i) => (i.receipt ? [i.receipt] : []));
+    const firsts = new Map<string, WriteItem>();
+    for (const i of items) if (i.receipt !== undefined && !firsts.has(i.receipt)) firsts.set(i.receipt, i);
+    // Counted at most once: items without a receipt, and the first copy of each receipt.
+    const once = items.filter((i) => i.receipt === undefined || firsts.get(i.receipt) === i);
+    const receipts = [...firsts.keys()];
     const observationMode = items.some((i) => i.observations !== undefined);
     const end = this.metrics.writeDuration.startTimer();
     for (let attempt = 1; ; attempt++) {
       try {
-        const fast = observationMode && !this.retryInFlush ? await this.writeFused(items, spans, errs, receipts) : undefined;
-        const { result, fresh } = fast ?? await this.db.transaction(async (tx) => {
+        const fast = observationMode && !this.retryInFlush ? await this.writeFused(once, spans, errs, receipts) : undefined;
+        const done = fast ?? await this.db.transaction(async (tx) => {
+          if (observationMode) {
+            // The fused path's order (spans, receipts, counts), so that both take their row locks
+            // in the same order; the receipts, claimed first, decide which requests' counts are
+            // applied (exactly once).
+            const r = await writeSpanBatch(tx, { spans, errors: errs, observations: [] });
+            const fresh = await claimReceipts(tx, receipts);
+            const counted = once.filter((i) => i.receipt === undefined || fresh.has(i.receipt));
+            const counts = await applyFlushCounts(tx, flushCounts(counted, []));
+            return { result: { ...r, transitions: counts.transitions }, counted: new Set(counted), pending: counted.some((i) => i.opDeltas?.length) };
+          }
           // Receipts first: they decide which requests' counts are applied (exactly once).
           const fresh = await claimReceipts(tx, receipts);
-          const counted = items.filter((i) => i.receipt === undefined || fresh.has(i.receipt));
-          const r = await writeSpanBatch(tx, {
-            spans,
-            errors: errs,
-            ...(observationMode ? { observations: counted.flatMap((i) => i.observations ?? []) } : {}),
-          });
+          const counted = once.filter((i) => i.receipt === undefined || fresh.has(i.receipt));
+          const r = await writeSpanBatch(tx, { spans, errors: errs });
           await writeSnapshotDeltas(tx, mergeDeltas(counted.flatMap((i) => i.deltas ?? [])));
           await writeOperationDeltas(tx, withHourRows(mergeOperationDeltas(counted.flatMap((i) => i.opDeltas ?? []))));
-          return { result: r, fresh };
+          return { result: r, counted: new Set(counted), pending: false };
         });
         this.retryInFlush = false;
         end();
+        if (done.pending) this.pendingRowWritten();
         this.metrics.writeBatchSpans.observe(spans.length);
-        this.metrics.stored.inc(result.inserted);
-        this.metrics.duplicates.inc(result.duplicates);
-        return { result, fresh };
+        this.metrics.stored.inc(done.result.inserted);
+        this.metrics.duplicates.inc(done.result.duplicates);
+        return { result: done.result, counted: done.counted };
       } catch (err) {
-        if (classifyDbError(err) === 'retry' && attempt < 5) continue;
+        if (classifyDbError(err) === 'retry' && attempt < MAX_ATTEMPTS) {
+          // A deadlock or serialization failure rolled the whole transaction back: run it again.
+          this.metrics.writeRetries.inc({ code: codeOf(err) });
+          continue;
+        }
         throw err;
       }
     }
+  }
+
+  /** A flush recorded one pending per-operation row: fold once foldAfterRows of them were written. */
+  private pendingRowWritten(): void {
+    this.pendingSinceFold++;
+    const after = this.options.foldAfterRows ?? 0;
+    if (after > 0 && this.pendingSinceFold >= after) this.startFold();
   }
 
   /**
@@ -299,29 +374,21 @@ export class GroupCommitWriter {
    * span (kept or sampled out), the snapshot and per-operation deltas in one statement
    * (applyFlushCounts), then the kept spans and their errors. Sampled-out traces thus cost their
    * share of one statement per flush, not statements of their own. If a request of the flush
-   * was committed before (an exporter's retry), the transaction is rolled back and the flush is
+   * was committed before (an exporter's retry, perhaps by a concurrent flush that committed
+   * while this one waited for its receipt), the transaction is rolled back and the flush is
    * written the careful way (receipts first, then only the new requests' counts).
    */
-  private async writeFused(items: WriteItem[], spans: SpanRecord[], errs: ErrorRecord[], receipts: string[]) {
-    const expected = new Set(receipts).size;
+  private async writeFused(once: WriteItem[], spans: SpanRecord[], errs: ErrorRecord[], receipts: string[]) {
     try {
-      const done = await this.db.transaction(async (tx) => {
-        const counts = await applyFlushCounts(tx, {
-          receipts,
-          observations: items.flatMap((i) => i.observations ?? []),
-          snapshots: mergeDeltas(items.flatMap((i) => i.deltas ?? [])),
-          operations: mergeOperationDeltas(items.flatMap((i) => i.opDeltas ?? [])),
-        });
-        if (counts.fresh.size < expected) throw new RetriedRequest();
+      return await this.db.transaction(async (tx) => {
+        // Spans first, counts last: the counts statement takes the row locks every flush wants
+        // (the current minute's snapshot rows, and the sessions), so it runs right before the
+        // commit, and concurrent flushes wait for one another only there.
         const r = await writeSpanBatch(tx, { spans, errors: errs, observations: [] });
-        return { result: { ...r, transitions: counts.transitions }, fresh: counts.fresh };
+        const counts = await applyFlushCounts(tx, flushCounts(once, receipts));
+        if (counts.fresh.size < receipts.length) throw new RetriedRequest();
+        return { result: { ...r, transitions: counts.transitions }, counted: new Set(once), pending: once.some((i) => i.opDeltas?.length) };
       });
-      if (items.some((i) => i.opDeltas?.length)) {
-        this.pendingSinceFold++;
-        const after = this.options.foldAfterRows ?? 0;
-        if (after > 0 && this.pendingSinceFold >= after) this.startFold();
-      }
-      return done;
     } catch (err) {
       if (!(err instanceof RetriedRequest)) throw err;
       this.retryInFlush = true;
@@ -362,13 +429,14 @@ export class GroupCommitWriter {
       if (this.linger) {
         clearTimeout(this.linger);
         this.linger = undefined;
-        void this.flushLoop();
+        this.startFlushes();
       }
       if (this.probe) clearInterval(this.probe);
       this.probe = undefined;
       if (this.foldTimer) clearTimeout(this.foldTimer);
       this.foldTimer = undefined;
-      if (this.flushing || this.queue.length > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+      // Every flush in flight is committed (or refused) and answered before the fold.
+      if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
       await this.folding;
       if (this.downSince === undefined) await this.foldAll(true);
     })();

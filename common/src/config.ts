@@ -169,9 +169,14 @@ export function loadConfigOrExit<S extends z.ZodRawShape>(
   shape: S,
   processName: string,
   env: Record<string, string | undefined> = process.env,
+  /** Checks across variables (each problem names its variables), run on the parsed values. */
+  check?: (config: z.output<z.ZodObject<S>>) => string[],
 ): z.output<z.ZodObject<S>> {
   try {
-    return parseConfig(shape, env);
+    const config = parseConfig(shape, env);
+    const problems = check?.(config) ?? [];
+    if (problems.length > 0) throw new ConfigError(problems);
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${processName}: ${err.message}\n`);

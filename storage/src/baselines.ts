@@ -455,27 +455,33 @@ export async function readOperationStats(db: Queryable, q: OperationStatsQuery):
     params.push(q.components);
     where += ` AND component = ANY($${params.length}::text[])`;
   }
-  const src = statsWithPending('$1');
-  const totals = await db.query<{
-    workflow_type: string; layer: string; component: string; operation: string; n: number; e: number; mn: number | null; mx: number | null;
+  // One statement: the matching rows (operation_stats and pending ones, whose JSON is parsed
+  // once) materialised, then the totals per operation and the non-empty histogram cells per
+  // operation (a few rows each) from them. As two statements over the UNION the planner, which
+  // cannot estimate the JSON rows, chose parallel plans whose workers cost 30–70 ms to start
+  // for a few dozen rows (alert emails waited ~100 ms per alert on it).
+  const rows = await db.query<{
+    workflow_type: string; layer: string; component: string; operation: string; k: number; i: number | null; n: number; e: number | null; mn: number | null; mx: number | null;
   }>(
-    `SELECT workflow_type, layer, component, operation, sum(count)::float8 AS n, sum(error_count)::float8 AS e,
+    `WITH s AS MATERIALIZED (
+       SELECT workflow_type, layer, component, operation, count, error_count, min, max, buckets, self_buckets
+         FROM ${statsWithPending('$1')} s WHERE ${where})
+     SELECT workflow_type, layer, component, operation, 0 AS k, NULL::int AS i, sum(count)::float8 AS n, sum(error_count)::float8 AS e,
             min(min) AS mn, max(max) AS mx
-       FROM ${src} s WHERE ${where} GROUP BY 1, 2, 3, 4`,
-    params,
-  );
-  if (totals.length === 0) return [];
-  // Non-empty histogram cells only, summed per operation: a few rows per operation.
-  const cells = await db.query<{ workflow_type: string; layer: string; component: string; operation: string; s: boolean; i: number; n: number }>(
-    `SELECT workflow_type, layer, component, operation, false AS s, (u.i + array_lower(buckets, 1) - 1)::int AS i, sum(u.v)::float8 AS n
-       FROM ${src} s, unnest(buckets) WITH ORDINALITY AS u(v, i)
-      WHERE ${where} AND u.v > 0 GROUP BY 1, 2, 3, 4, 6
+       FROM s GROUP BY 1, 2, 3, 4
      UNION ALL
-     SELECT workflow_type, layer, component, operation, true AS s, (u.i + array_lower(self_buckets, 1) - 1)::int AS i, sum(u.v)::float8 AS n
-       FROM ${src} s, unnest(self_buckets) WITH ORDINALITY AS u(v, i)
-      WHERE ${where} AND u.v > 0 GROUP BY 1, 2, 3, 4, 6`,
+     SELECT workflow_type, layer, component, operation, 1, (u.i + array_lower(buckets, 1) - 1)::int, sum(u.v)::float8, NULL, NULL, NULL
+       FROM s, unnest(buckets) WITH ORDINALITY AS u(v, i)
+      WHERE u.v > 0 GROUP BY 1, 2, 3, 4, 6
+     UNION ALL
+     SELECT workflow_type, layer, component, operation, 2, (u.i + array_lower(self_buckets, 1) - 1)::int, sum(u.v)::float8, NULL, NULL, NULL
+       FROM s, unnest(self_buckets) WITH ORDINALITY AS u(v, i)
+      WHERE u.v > 0 GROUP BY 1, 2, 3, 4, 6`,
     params,
   );
+  const totals = rows.filter((r) => Number(r.k) === 0);
+  if (totals.length === 0) return [];
+  const cells = rows.filter((r) => Number(r.k) !== 0).map((r) => ({ ...r, s: Number(r.k) === 2 }));
   const hist = new Map<string, { d: number[]; s: number[] }>();
   for (const c of cells) {
     const k = operationKey(c.workflow_type, c.layer, c.component, c.operation);

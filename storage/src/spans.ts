@@ -378,6 +378,16 @@ const OBSERVATIONS_JSON = (p: string) => `jsonb_to_recordset(${p}::text::jsonb) 
      start_time timestamptz, end_time timestamptz, span_count integer, error_count integer, root_ok boolean, kept boolean)`;
 const UPSERT_SESSIONS_JSON = UPSERT_SESSIONS_FROM(OBSERVATIONS_JSON('$1'), true);
 
+/**
+ * Receipts are inserted in the order of their parameter (a function scan keeps it; DISTINCT
+ * would hash them into any order), which receiptOrder makes sorted and unique. Concurrent
+ * flushes thus take the receipts' index locks in one order: a flush waiting for a receipt
+ * that another flush inserted (two copies of one request) waits for that flush to commit or
+ * roll back, and neither can hold what the other waits for.
+ */
+const CLAIM_RECEIPTS = `INSERT INTO ingest_receipts (hash) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`;
+const receiptOrder = (hashes: readonly string[]): string[] => [...new Set(hashes)].sort();
+
 /** What a flush counts from every span of its requests, kept or sampled out. */
 export interface FlushCounts {
   /** Hashes of the requests' bodies (see claimReceipts). */
@@ -415,7 +425,7 @@ export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh:
   const [minutes, rollups] = snapshotParams(c.snapshots);
   const [snap, roll] = snapshotUpserts('$3', '$4');
   const rows = await tx.query<TransitionRow & { hash: string | null }>(
-    `WITH fresh AS (INSERT INTO ingest_receipts (hash) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING hash),
+    `WITH fresh AS (${CLAIM_RECEIPTS} RETURNING hash),
      ${SESSION_CTES(OBSERVATIONS_JSON('$2'), true)},
      snap AS (${snap} RETURNING 1),
      roll AS (${roll} RETURNING 1),
@@ -426,7 +436,7 @@ export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh:
      UNION ALL
      SELECT NULL, workflow_id, workflow_type, from_status, to_status, user_id, first_trace_id, duration_ms, error_count FROM transitions`,
     [
-      [...c.receipts],
+      receiptOrder(c.receipts),
       jsonRows(OBSERVATION_COLUMNS, aggregateObservations(c.observations)),
       minutes,
       rollups,
@@ -531,10 +541,7 @@ async function upsertSessions(tx: Tx, statement: string, params?: unknown[]): Pr
  */
 export async function claimReceipts(tx: Tx, hashes: readonly string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
-  const rows = await tx.query<{ hash: string }>(
-    `INSERT INTO ingest_receipts (hash) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING hash`,
-    [hashes],
-  );
+  const rows = await tx.query<{ hash: string }>(`${CLAIM_RECEIPTS} RETURNING hash`, [receiptOrder(hashes)]);
   return new Set(rows.map((r) => r.hash));
 }
 
