@@ -13,11 +13,21 @@ import { lockDataDir } from './lock.ts';
 
 export type Drizzle = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** How one statement is run. */
+export interface QueryOptions {
+  /**
+   * PostgreSQL: run it as a named prepared statement, kept per connection by the driver (parsed
+   * and planned once per connection, then from the plan cache). For hot statements of fixed
+   * text only — one cache entry per distinct text and connection, never freed. PGlite: ignored.
+   */
+  prepare?: boolean;
+}
+
 /** What runs inside one transaction. */
 export interface Tx {
   /** drizzle-orm inside this transaction (built on first use). */
   readonly drizzle: Drizzle;
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<T[]>;
   /**
    * Loads rows into `table` as fast as the driver can: COPY FROM STDIN on PostgreSQL, a
    * set-returning JSON insert on PGlite. `lines` are COPY text-format lines (see copy.ts).
@@ -33,7 +43,7 @@ export interface Database {
   readonly kind: 'postgres' | 'pglite';
   /** drizzle-orm over the same connection(s), for typed queries. */
   readonly drizzle: Drizzle;
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<T[]>;
   /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
@@ -68,8 +78,8 @@ export function openPostgres(options: PostgresOptions): Database {
       const client = q === sql ? sql : (new Proxy(q, { get: (t, p) => (p === 'options' ? sql.options : Reflect.get(t, p)) }) as postgres.Sql);
       return drizzleOf(() => drizzlePostgres({ client, schema }) as unknown as Drizzle, this);
     },
-    query: async <T>(text: string, params?: unknown[]) =>
-      (await q.unsafe(text, (params ?? []) as postgres.ParameterOrJSON<never>[])) as unknown as T[],
+    query: async <T>(text: string, params?: unknown[], options?: QueryOptions) =>
+      (await q.unsafe(text, (params ?? []) as postgres.ParameterOrJSON<never>[], options?.prepare ? { prepare: true } : undefined)) as unknown as T[],
     copyIn: async (table, columns, lines) => {
       const writable: Writable = await q.unsafe(`COPY ${table} (${columns.join(', ')}) FROM STDIN`).writable();
       await pipeline(Readable.from(chunked(lines)), writable);
@@ -78,7 +88,7 @@ export function openPostgres(options: PostgresOptions): Database {
   return {
     kind: 'postgres',
     drizzle: drizzlePostgres(sql, { schema }) as unknown as Drizzle,
-    query: async <T>(text: string, params?: unknown[]) => txOf(sql).query<T>(text, params),
+    query: async <T>(text: string, params?: unknown[], options?: QueryOptions) => txOf(sql).query<T>(text, params, options),
     transaction: async <T>(fn: (tx: Tx) => Promise<T>) => (await sql.begin((tx) => fn(txOf(tx)))) as T,
     ping: async (timeoutMs = 2000) => {
       await withDeadline(sql`SELECT 1`.execute(), timeoutMs, 'database ping timed out');

@@ -1,6 +1,6 @@
 import { DrizzleQueryError, eq, getTableColumns, gte, lt, sql, type Column, type SQL, type Table } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { Drizzle } from './driver.ts';
+import type { Drizzle, QueryOptions } from './driver.ts';
 
 /**
  * The hand-written SQL helpers of the read side, in one place. Readers use raw SQL where it is
@@ -12,7 +12,7 @@ import type { Drizzle } from './driver.ts';
 
 /** Anything that runs a statement, raw or through drizzle: a Database or a transaction (Tx). */
 export interface Queryable {
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<T[]>;
   readonly drizzle: Drizzle;
 }
 

@@ -120,6 +120,39 @@ describe.each<Driver>(['postgres', 'pglite'])('readers on %s', (driver) => {
     expect([wf.spans[0]!.start_time, wf.spans[0]!.events, wf.spans[0]!.links]).toEqual([expect.stringMatching(ISO_US), [], []]);
   });
 
+  it('traces by id are prepared statements (PostgreSQL) that still see a partition created after they were planned', async () => {
+    const trace3 = hex(3, 32);
+    await db
+      .transaction(async (tx) => {
+        // More than five runs: PostgreSQL then uses the statement's generic plan.
+        for (let i = 0; i < 7; i++) expect((await spansOf(tx, { traceId: TRACE1 }, 10)).spans.map((s) => s.span_id)).toEqual([hex(1, 16), hex(2, 16)]);
+        expect((await spansOfTraces(tx, [TRACE2], 10)).spans.map((s) => s.span_id)).toEqual([hex(3, 16)]);
+        if (driver === 'postgres') {
+          // This connection's statements (earlier tests may have run them on it too).
+          const prepared = await tx.query<{ statement: string; runs: number }>(
+            `SELECT statement, (generic_plans + custom_plans)::int AS runs FROM pg_prepared_statements WHERE statement LIKE 'SELECT trace_id, span_id,%'`,
+          );
+          const runs = (many: boolean) =>
+            prepared.filter((p) => p.statement.includes(many ? 'WHERE trace_id = ANY($1::text[])' : 'WHERE trace_id = $1')).map((p) => p.runs);
+          expect([runs(false).length, runs(true).length]).toEqual([1, 1]);
+          expect(runs(false)[0]).toBeGreaterThanOrEqual(7);
+          expect(runs(true)[0]).toBeGreaterThanOrEqual(1);
+        }
+        await tx.query(`CREATE TABLE trace_steps_p20990101 PARTITION OF trace_steps FOR VALUES FROM ('2099-01-01 00:00:00+00') TO ('2099-01-02 00:00:00+00')`);
+        await tx.query(
+          `INSERT INTO trace_steps (trace_id, span_id, workflow_id, workflow_type, layer, component, name, start_time, end_time, duration_ms)
+           VALUES ($1, $2, 'wf-future', 'checkout', 'api', 'api-gateway', 'GET /', '2099-01-01 00:00:01+00', '2099-01-01 00:00:02+00', 1000)`,
+          [trace3, hex(7, 16)],
+        );
+        const found = await spansOf(tx, { traceId: trace3 }, 10);
+        expect(found.spans.map((s) => [s.span_id, s.start_time])).toEqual([[hex(7, 16), '2099-01-01T00:00:01.000000Z']]);
+        throw new Error('roll back');
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof Error) || err.message !== 'roll back') throw err;
+      });
+  });
+
   it('spans for analysis: by workflow, microsecond times; a workflow over the span limit is left out', async () => {
     const byWf = await readSpansForAnalysis(db, ['wf-a', 'wf-b', 'nope'], 10);
     expect([...byWf.keys()]).toEqual(['wf-a', 'wf-b']);
