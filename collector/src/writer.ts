@@ -88,9 +88,13 @@ const codeOf = dbErrorCode;
 /** Attempts of one flush transaction when PostgreSQL asks for a retry (deadlock, serialization failure). */
 const MAX_ATTEMPTS = 5;
 
-/** What applyFlushCounts applies for these items (their receipts given separately). */
-const flushCounts = (items: readonly WriteItem[], receipts: readonly string[]) => ({
+/**
+ * What applyFlushCounts applies for these items (their receipts given separately); the sessions
+ * of the flush's stored spans are marked kept there too (not by the spans' move: one sorted pass).
+ */
+const flushCounts = (items: readonly WriteItem[], receipts: readonly string[], stored: readonly SpanRecord[]) => ({
   receipts,
+  stored,
   observations: items.flatMap((i) => i.observations ?? []),
   snapshots: mergeDeltas(items.flatMap((i) => i.deltas ?? [])),
   operations: mergeOperationDeltas(items.flatMap((i) => i.opDeltas ?? [])),
@@ -330,10 +334,10 @@ export class GroupCommitWriter {
             // The fused path's order (spans, receipts, counts), so that both take their row locks
             // in the same order; the receipts, claimed first, decide which requests' counts are
             // applied (exactly once).
-            const r = await writeSpanBatch(tx, { spans, errors: errs, observations: [] });
+            const r = await writeSpanBatch(tx, { spans, errors: errs, observations: [], keepMarkedByCounts: true });
             const fresh = await claimReceipts(tx, receipts);
             const counted = once.filter((i) => i.receipt === undefined || fresh.has(i.receipt));
-            const counts = await applyFlushCounts(tx, flushCounts(counted, []));
+            const counts = await applyFlushCounts(tx, flushCounts(counted, [], spans));
             return { result: { ...r, transitions: counts.transitions }, counted: new Set(counted), pending: counted.some((i) => i.opDeltas?.length) };
           }
           // Receipts first: they decide which requests' counts are applied (exactly once).
@@ -384,8 +388,8 @@ export class GroupCommitWriter {
         // Spans first, counts last: the counts statement takes the row locks every flush wants
         // (the current minute's snapshot rows, and the sessions), so it runs right before the
         // commit, and concurrent flushes wait for one another only there.
-        const r = await writeSpanBatch(tx, { spans, errors: errs, observations: [] });
-        const counts = await applyFlushCounts(tx, flushCounts(once, receipts));
+        const r = await writeSpanBatch(tx, { spans, errors: errs, observations: [], keepMarkedByCounts: true });
+        const counts = await applyFlushCounts(tx, flushCounts(once, receipts, spans));
         if (counts.fresh.size < receipts.length) throw new RetriedRequest();
         return { result: { ...r, transitions: counts.transitions }, counted: new Set(once), pending: once.some((i) => i.opDeltas?.length) };
       });

@@ -139,6 +139,21 @@ describe.each(['postgres', 'pglite'] as const)('concurrent flushes (%s)', (drive
     expect(writer.queuedSpans).toBe(0);
     await db.query(`DELETE FROM performance_snapshots WHERE component LIKE 'c%'`);
   });
+
+  it('released spans mark an existing session kept without counting them again; spans of a workflow with no session create none', async () => {
+    const writer = new GroupCommitWriter(db, options(2), createCollectorMetrics(), silent);
+    const wf = `${driver}-held`;
+    await writer.submit(request(wf, 3, `${driver}-held-0`)); // sampled out: keep false
+    const released = request(wf, 2, '', { kept: 2, seed: 5000 }).spans;
+    const orphan = request(`${driver}-orphan`, 1, '', { kept: 1, seed: 5001 }).spans;
+    const r = await writer.submit({ spans: [...released, ...orphan], errors: [], observations: [] });
+    expect(r.inserted).toBe(3);
+    const rows = await db.query<{ w: string; n: number; keep: boolean }>(
+      `SELECT workflow_id AS w, span_count AS n, keep FROM workflow_sessions WHERE workflow_id IN ($1, $2)`, [wf, `${driver}-orphan`],
+    );
+    expect(rows.map((x) => [x.w, Number(x.n), x.keep])).toEqual([[wf, 3, true]]);
+    await writer.close();
+  });
 });
 
 describe('concurrent flushes on PostgreSQL: locks', () => {
@@ -250,6 +265,36 @@ describe('concurrent flushes on PostgreSQL: locks', () => {
       const rows = await db.query<{ c: string; n: string }>(`SELECT component AS c, count::text AS n FROM performance_rollups WHERE component LIKE '${tag}-%' AND bucket_seconds = 300 ORDER BY 1`);
       expect(rows.map((r) => [r.c, Number(r.n)])).toEqual([[`${tag}-a`, 10], [`${tag}-b`, 10], [`${tag}-z`, 15]]);
     }
+    await writer.close();
+    await wdb.close();
+  });
+
+  it('a stored span marks its session kept in the same sorted pass, not before it (no deadlock with a flush that counts it)', async () => {
+    const wdb = openPostgres({ url, maxConnections: 4 });
+    const metrics = createCollectorMetrics();
+    const writer = new GroupCommitWriter(wdb, options(2, { maxBatchSpans: 2 }), metrics, silent);
+    // z < zz; both sessions exist, zz sampled out so far (keep false). Flush 1 counts spans of
+    // z and zz; flush 2 stores a span of zz (a held span released) and counts one of z. Had flush 2
+    // marked zz kept while moving its spans, it would hold zz and wait for z, held by flush 1,
+    // which waits for zz.
+    await writer.submit(request('keep-z', 1, 'keep-0'));
+    await writer.submit(request('keep-zz', 1, 'keep-1'));
+    expect((await db.query<{ keep: boolean }>(`SELECT keep FROM workflow_sessions WHERE workflow_id = 'keep-zz'`))[0]?.keep).toBe(false);
+    const held = await holdSession('keep-z');
+    const counts = (wfs: string[], receipt: string): WriteItem => {
+      const parts = wfs.map((w) => request(w, 1, '', { component: 'keep-c' }));
+      return { spans: [], errors: [], observations: parts.flatMap((p) => p.observations ?? []), receipt };
+    };
+    const one = track(writer.submit(counts(['keep-z', 'keep-zz'], 'keep-2')));
+    await waitFor(async () => (await lockWaiters()).length === 1, 'the first flush to wait');
+    const released = request('keep-zz', 1, '', { kept: 1, seed: 4000 });
+    const two = track(writer.submit({ ...counts(['keep-z'], 'keep-3'), spans: released.spans }));
+    await waitFor(async () => (await lockWaiters()).length === 2, 'the second flush to wait');
+    await held.release();
+    await Promise.all([one.promise, two.promise]);
+    expect(await metricValue(metrics.writeRetries, '40P01')).toBe(0);
+    const rows = await db.query<{ w: string; n: number; keep: boolean }>(`SELECT workflow_id AS w, span_count AS n, keep FROM workflow_sessions WHERE workflow_id LIKE 'keep-%' ORDER BY 1`);
+    expect(rows.map((r) => [r.w, Number(r.n), r.keep])).toEqual([['keep-z', 3, false], ['keep-zz', 2, true]]);
     await writer.close();
     await wdb.close();
   });

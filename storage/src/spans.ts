@@ -72,6 +72,12 @@ export interface SpanBatch {
    * from the spans that were stored for the first time.
    */
   observations?: readonly SpanObservation[];
+  /**
+   * With observations: the caller marks the stored spans' sessions kept in its counts statement
+   * (applyFlushCounts' keptWorkflows, in its one sorted pass over the sessions), so the move only
+   * inserts the spans and takes no session lock of its own.
+   */
+  keepMarkedByCounts?: boolean;
 }
 
 export interface WriteResult {
@@ -205,6 +211,16 @@ WITH ins AS (
   RETURNING 1
 )
 SELECT count(*)::integer AS inserted FROM obs`;
+
+// Spans stored while the caller's counts statement marks their sessions kept.
+const MOVE_SPANS_ONLY = `
+WITH ins AS (
+  INSERT INTO trace_steps (${cols(SPAN_COLUMNS)})
+  SELECT ${cols(SPAN_COLUMNS)} FROM fs_staging_spans
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+)
+SELECT count(*)::integer AS inserted FROM ins`;
 
 // Spans stored while sessions are counted from observations: only mark those workflows kept.
 const MOVE_SPANS_KEEP_ONLY = `
@@ -348,6 +364,8 @@ SELECT workflow_id, workflow_type,
        CASE WHEN error_count > 0 THEN 'failed' WHEN root_ok THEN 'completed' ELSE 'in_progress' END,
        user_id, first_trace_id, started_at, ended_at, span_count, error_count, keep
   FROM agg
+ -- A row of no span only marks an existing session kept (applyFlushCounts' keptWorkflows).
+ WHERE span_count > 0 OR EXISTS (SELECT 1 FROM workflow_sessions e WHERE e.workflow_id = agg.workflow_id)
  ORDER BY workflow_id
 ON CONFLICT (workflow_id) DO UPDATE SET
   workflow_type = CASE WHEN ws.workflow_type = 'unknown' THEN EXCLUDED.workflow_type ELSE ws.workflow_type END,
@@ -396,6 +414,38 @@ export interface FlushCounts {
   snapshots: readonly SnapshotDelta[];
   /** Per-operation minute deltas: recorded as one pending row, folded into operation_stats later. */
   operations: readonly OperationDelta[];
+  /**
+   * The spans this flush stores (writeSpanBatch with keepMarkedByCounts): their sessions are
+   * marked kept here, in the same sorted pass as the observations' sessions, so no flush locks a
+   * session out of order. A workflow without an observation in this flush and without a session
+   * is left alone.
+   */
+  stored?: readonly Pick<SpanRecord, 'workflowId' | 'startUnixNano' | 'endUnixNano'>[];
+}
+
+/**
+ * Observation rows (aggregateObservations: one per workflow, `kept` last) with the kept flag
+ * raised for the workflows of `stored` spans, and a row of no span for each such workflow
+ * without one: it changes nothing but keep (counts add 0, the status and a known type stay; its
+ * times, the stored spans' first start and last end, were counted when those spans were
+ * observed), and only where the session exists.
+ */
+function withKept(rows: CopyValue[][], stored: NonNullable<FlushCounts['stored']>): CopyValue[][] {
+  if (stored.length === 0) return rows;
+  const extra = new Map<string, { start: bigint; end: bigint }>();
+  for (const s of stored) {
+    const e = extra.get(s.workflowId);
+    if (!e) extra.set(s.workflowId, { start: s.startUnixNano, end: s.endUnixNano });
+    else {
+      if (s.startUnixNano < e.start) e.start = s.startUnixNano;
+      if (s.endUnixNano > e.end) e.end = s.endUnixNano;
+    }
+  }
+  for (const r of rows) {
+    if (extra.delete(r[0] as string)) r[r.length - 1] = true;
+  }
+  for (const [w, e] of extra) rows.push([w, 'unknown', null, null, nanosToIso(e.start), nanosToIso(e.end), 0, 0, false, true]);
+  return rows;
 }
 
 /** A session transition as the flush statement and the session upserts return it. */
@@ -437,7 +487,7 @@ export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh:
      SELECT NULL, workflow_id, workflow_type, from_status, to_status, user_id, first_trace_id, duration_ms, error_count FROM transitions`,
     [
       receiptOrder(c.receipts),
-      jsonRows(OBSERVATION_COLUMNS, aggregateObservations(c.observations)),
+      jsonRows(OBSERVATION_COLUMNS, withKept(aggregateObservations(c.observations), c.stored ?? [])),
       minutes,
       rollups,
       pendingOperationParam(c.operations),
@@ -506,7 +556,7 @@ export async function writeSpanBatch(tx: Tx, batch: SpanBatch): Promise<WriteRes
     await tx.copyIn('fs_staging_spans', SPAN_COLUMNS, rows.map(copyLine), () =>
       rows.map((r) => toObject(SPAN_COLUMNS, r)),
     );
-    const result = await tx.query<{ inserted: number }>(given ? MOVE_SPANS_KEEP_ONLY : MOVE_SPANS);
+    const result = await tx.query<{ inserted: number }>(given ? (batch.keepMarkedByCounts ? MOVE_SPANS_ONLY : MOVE_SPANS_KEEP_ONLY) : MOVE_SPANS);
     inserted = Number(result[0]?.inserted ?? 0);
     if (!given && inserted > 0) transitions = await upsertSessions(tx, UPSERT_SESSIONS);
   }
