@@ -289,7 +289,8 @@ describe('group commit', () => {
     [4, 2], // the two queued requests (2 + 2 spans) fit one transaction
     [3, 3], // they do not: one transaction each
   ])('with FLOWSCOPE_WRITER_MAX_BATCH_SPANS=%i, three requests of 2 spans commit in %i transactions', async (maxBatch, transactions) => {
-    const t = await startCollector('postgres', { FLOWSCOPE_WRITER_MAX_BATCH_SPANS: String(maxBatch) });
+    // One flush at a time: requests that come while it commits queue for the next one.
+    const t = await startCollector('postgres', { FLOWSCOPE_WRITER_MAX_BATCH_SPANS: String(maxBatch), FLOWSCOPE_WRITER_CONCURRENCY: '1' });
     const locker = postgres(t.url!, { max: 1 });
     try {
       let unlock!: () => void;

@@ -58,8 +58,8 @@ function track<T>(p: Promise<T>) {
 }
 
 describe('FLOWSCOPE_WRITER_CONCURRENCY: the setting', () => {
-  it('defaults to 1, accepts 1..64 and refuses the rest with an error naming it', () => {
-    expect(parseConfig(collectorConfigShape, {}).FLOWSCOPE_WRITER_CONCURRENCY).toBe(1);
+  it('defaults to 2, accepts 1..64 and refuses the rest with an error naming it', () => {
+    expect(parseConfig(collectorConfigShape, {}).FLOWSCOPE_WRITER_CONCURRENCY).toBe(2);
     expect(parseConfig(collectorConfigShape, { FLOWSCOPE_WRITER_CONCURRENCY: '1' }).FLOWSCOPE_WRITER_CONCURRENCY).toBe(1);
     expect(parseConfig(collectorConfigShape, { FLOWSCOPE_WRITER_CONCURRENCY: '64' }).FLOWSCOPE_WRITER_CONCURRENCY).toBe(64);
     for (const bad of ['0', '65', '-1', '2.5', 'four']) {
