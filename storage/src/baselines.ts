@@ -720,6 +720,10 @@ export type AnalysisSpanRow = SnakeRow<
 /**
  * Stored spans of several workflows for analysis, grouped by workflow id. A workflow with
  * more than maxSpansPerWorkflow spans (by workflow_sessions.span_count) is left out.
+ * The spans are read from the earliest `started_at` of the workflows' sessions on (a session
+ * starts at the least start time of its spans, see SESSION_CTES in spans.ts): the partition key
+ * is bounded, so daily partitions older than the workflows are pruned at run time instead of
+ * probed once each (a list page's workflows are usually of one day or two).
  */
 export async function readSpansForAnalysis(db: Queryable,
   workflowIds: readonly string[],
@@ -735,8 +739,10 @@ export async function readSpansForAnalysis(db: Queryable,
        FROM trace_steps t
       WHERE t.workflow_id = ANY($1::text[])
         AND t.workflow_id IN (SELECT workflow_id FROM workflow_sessions WHERE workflow_id = ANY($1::text[]) AND span_count <= $2)
+        AND t.start_time >= (SELECT min(started_at) FROM workflow_sessions WHERE workflow_id = ANY($1::text[]) AND span_count <= $2)
       ORDER BY t.workflow_id, t.start_time, t.span_id`,
     [workflowIds, maxSpansPerWorkflow],
+    { prepare: true },
   );
   for (const r of rows) {
     r.start_us = Math.round(Number(r.start_us));
