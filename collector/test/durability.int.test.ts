@@ -106,4 +106,17 @@ describe('start-up configuration', () => {
     expect(r.stderr).toMatch(/DEBUGGING_TRACE_SAMPLING_RATE: must be between 0 and 1, got 1.5/);
     expect(r.stderr).toMatch(/DEBUGGING_ENABLED: expected true\/false or 1\/0/);
   });
+
+  it('more flushes at once than pooled PostgreSQL connections allow stops the process with status 2, naming both variables', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['--conditions=flowscope-source', '--import', 'tsx', 'collector/src/main.ts'], {
+      cwd: new URL('../../', import.meta.url),
+      // Checked before any connection is made: the URL is never dialled.
+      env: { ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', FLOWSCOPE_DB_POOL_SIZE: '2', FLOWSCOPE_WRITER_CONCURRENCY: '2' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/FLOWSCOPE_WRITER_CONCURRENCY: 2 flushes at once need at least 3 PostgreSQL connections .* FLOWSCOPE_DB_POOL_SIZE is 2/);
+  });
 });
