@@ -143,8 +143,24 @@ export function withHourRows(deltas: readonly OperationDelta[]): OperationDelta[
  * operationParam at `p`) as one pending row, to be folded into operation_stats later
  * (foldPendingOperations): one row per flush instead of an upsert of a few hundred.
  */
-export function pendingOperationInsert(p: string): string {
-  return `INSERT INTO operation_stats_pending (deltas) SELECT ${p}::text WHERE ${p}::text <> '[]'`;
+export function pendingOperationInsert(types: string, texts: string): string {
+  return `INSERT INTO operation_stats_pending (workflow_type, deltas) SELECT u.t, u.d FROM unnest(${types}::text[], ${texts}::text[]) AS u(t, d)`;
+}
+
+/**
+ * The parameters of pendingOperationInsert: one pending row per workflow type (readers
+ * filtered by type skip the other types' rows before parsing them), each the
+ * pendingOperationParam JSON of that type's deltas.
+ */
+export function pendingOperationRows(deltas: readonly OperationDelta[]): [types: string[], texts: string[]] {
+  const byType = new Map<string, OperationDelta[]>();
+  for (const d of deltas) {
+    const list = byType.get(d.workflowType);
+    if (list) list.push(d);
+    else byType.set(d.workflowType, [d]);
+  }
+  const types = [...byType.keys()].sort();
+  return [types, types.map((t) => pendingOperationParam(byType.get(t)!))];
 }
 
 /**
@@ -229,7 +245,7 @@ function plainRow(r: PendingRowJson | OperationRowJson): OperationRowJson & { st
 /** Records minute deltas as one pending row in the caller's transaction (see pendingOperationInsert). */
 export async function writePendingOperationDeltas(tx: Tx, deltas: readonly OperationDelta[]): Promise<void> {
   if (deltas.length === 0) return;
-  await tx.query(pendingOperationInsert('$1'), [pendingOperationParam(deltas)]);
+  await tx.query(pendingOperationInsert('$1', '$2'), pendingOperationRows(deltas));
 }
 
 interface OperationRowJson {
@@ -391,7 +407,7 @@ export function operationUpsert(p: string): string {
  * the hour row of their hour when hours are read. Conditions on the plain columns reach
  * operation_stats' partitions through the UNION ALL.
  */
-function statsWithPending(res: string): string {
+function statsWithPending(res: string, types?: string): string {
   // Pending rows of format 2 (PendingRowJson) and, written by an older collector, format 1.
   const start = 'coalesce(r.m, extract(epoch FROM r.bucket_start))';
   return `(SELECT bucket_start, bucket_seconds, workflow_type, layer, component, operation, count, error_count, min, max, buckets, self_buckets
@@ -407,7 +423,7 @@ function statsWithPending(res: string): string {
                   bucket_start timestamptz, bucket_seconds integer, workflow_type text, layer text,
                   component text, operation text, count bigint, error_count bigint, min double precision, max double precision,
                   buckets text, self_buckets text)
-            WHERE coalesce(r.bucket_seconds, 60) = 60)`;
+            WHERE coalesce(r.bucket_seconds, 60) = 60${types ? ` AND (p.workflow_type IS NULL OR p.workflow_type = ANY(${types}::text[]))` : ''})`;
 }
 
 export interface OperationStats {
@@ -443,9 +459,11 @@ export const operationKey = (workflowType: string, layer: string, component: str
 export async function readOperationStats(db: Queryable, q: OperationStatsQuery): Promise<OperationStats[]> {
   const params: unknown[] = [OPERATION_RESOLUTIONS[q.resolution ?? 'hour'], new Date(q.fromMs).toISOString(), new Date(q.toMs).toISOString()];
   let where = 'bucket_seconds = $1 AND bucket_start >= $2::timestamptz AND bucket_start < $3::timestamptz';
+  let types: string | undefined;
   if (q.workflowTypes) {
     params.push(q.workflowTypes);
-    where += ` AND workflow_type = ANY($${params.length}::text[])`;
+    types = `$${params.length}`;
+    where += ` AND workflow_type = ANY(${types}::text[])`;
   }
   if (q.layers) {
     params.push(q.layers);
@@ -465,7 +483,7 @@ export async function readOperationStats(db: Queryable, q: OperationStatsQuery):
   }>(
     `WITH s AS MATERIALIZED (
        SELECT workflow_type, layer, component, operation, count, error_count, min, max, buckets, self_buckets
-         FROM ${statsWithPending('$1')} s WHERE ${where})
+         FROM ${statsWithPending('$1', types)} s WHERE ${where})
      SELECT workflow_type, layer, component, operation, 0 AS k, NULL::int AS i, sum(count)::float8 AS n, sum(error_count)::float8 AS e,
             min(min) AS mn, max(max) AS mx
        FROM s GROUP BY 1, 2, 3, 4

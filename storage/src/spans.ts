@@ -1,7 +1,7 @@
 import { copyLine, nanosToIso, type CopyValue } from './copy.ts';
 import type { Database, Tx } from './driver.ts';
 import type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';
-import { pendingOperationInsert, pendingOperationParam, type OperationDelta } from './baselines.ts';
+import { pendingOperationInsert, pendingOperationRows, type OperationDelta } from './baselines.ts';
 import { snapshotParams, snapshotUpserts, type SnapshotDelta } from './snapshots.ts';
 
 /** One span as the collector maps it, ready to store. Ids are lowercase hex. */
@@ -463,7 +463,7 @@ interface TransitionRow {
 /**
  * A flush's counts in one statement (one round trip): claims the receipts and applies the
  * sessions of every observation, the snapshot deltas (minute rows and roll-ups) and records
- * the per-operation deltas as one pending row (foldPendingOperations moves them into
+ * the per-operation deltas as pending rows, one per workflow type (foldPendingOperations moves them into
  * operation_stats later; its readers count pending rows too), on the assumption that every
  * receipt is new. Returns the receipts that
  * were new and the session transitions. When fewer receipts were new than given (an exporter's
@@ -479,7 +479,7 @@ export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh:
      ${SESSION_CTES(OBSERVATIONS_JSON('$2'), true)},
      snap AS (${snap} RETURNING 1),
      roll AS (${roll} RETURNING 1),
-     ops AS (${pendingOperationInsert('$5')} RETURNING 1),
+     ops AS (${pendingOperationInsert('$5', '$6')} RETURNING 1),
      transitions AS (${TRANSITIONS})
      SELECT hash, NULL AS workflow_id, NULL AS workflow_type, NULL AS from_status, NULL AS to_status, NULL AS user_id,
             NULL AS first_trace_id, NULL::float8 AS duration_ms, NULL::integer AS error_count FROM fresh
@@ -490,7 +490,7 @@ export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh:
       jsonRows(OBSERVATION_COLUMNS, withKept(aggregateObservations(c.observations), c.stored ?? [])),
       minutes,
       rollups,
-      pendingOperationParam(c.operations),
+      ...pendingOperationRows(c.operations),
     ],
   );
   const fresh = new Set<string>();

@@ -120,8 +120,35 @@ describe.each<Driver>(['postgres', 'pglite'])('pending per-operation rows on %s'
     expect(await foldPendingOperations(db, 5)).toBe(1);
     expect(sorted(await read())).toEqual(withOld);
 
+    // ... and by a reader filtered by workflow type: a row without a type may hold any type
+    expect((await readOperationStats(db, { fromMs: H0, toMs: H0 + HOUR, workflowTypes: ['checkout'] })).find((s) => s.operation === 'INSERT shop.orders')?.count)
+      .toBe(withOld.hour!.find((s) => s.operation === 'INSERT shop.orders')!.count);
+
     // A flush without per-operation deltas (baselines off) leaves no pending row.
     await db.transaction((tx) => applyFlushCounts(tx, { receipts: ['r-2'], observations: [], snapshots: [], operations: [] }));
     expect(await countPendingOperations(db)).toBe(0);
+  });
+
+  it('a flush writes one pending row per workflow type; readers filtered by type read their own rows only, before and after a fold', async () => {
+    await db.query('TRUNCATE operation_stats, operation_stats_pending');
+    const login = (d: OperationDelta): OperationDelta => ({ ...d, workflowType: 'login' });
+    const flush = [FLUSHES[0]![0]!, login(FLUSHES[0]![0]!), login(FLUSHES[0]![1]!)];
+    await db.transaction((tx) => applyFlushCounts(tx, { receipts: ['r-types'], observations: [], snapshots: [], operations: flush }));
+    await db.transaction((tx) => writePendingOperationDeltas(tx, [login(FLUSHES[2]![0]!)]));
+    const rows = await db.query<{ workflow_type: string; n: number }>('SELECT workflow_type, count(*)::int AS n FROM operation_stats_pending GROUP BY 1 ORDER BY 1');
+    expect(rows.map((r) => [r.workflow_type, Number(r.n)])).toEqual([['checkout', 1], ['login', 2]]);
+    const byType = async (type: string) =>
+      (await readOperationStats(db, { fromMs: H0, toMs: H0 + 2 * HOUR, workflowTypes: [type] }))
+        .map((s) => [s.workflowType, s.operation, s.count])
+        .sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+    // a row of another type is not even parsed by a reader filtered by type (this one is not JSON)
+    await db.query(`INSERT INTO operation_stats_pending (workflow_type, deltas) VALUES ('search', 'not json')`);
+    const before = { checkout: await byType('checkout'), login: await byType('login') };
+    await expect(readOperationStats(db, { fromMs: H0, toMs: H0 + 2 * HOUR })).rejects.toThrow(/json/i);
+    await db.query(`DELETE FROM operation_stats_pending WHERE workflow_type = 'search'`);
+    expect(before.checkout).toEqual([['checkout', 'INSERT shop.orders', 4]]);
+    expect(before.login).toEqual([['login', 'INSERT shop.orders', 7], ['login', 'SELECT shop.stock', 2]]);
+    expect(await foldPendingOperations(db, 10)).toBe(3);
+    expect({ checkout: await byType('checkout'), login: await byType('login') }).toEqual(before);
   });
 });
