@@ -46,7 +46,7 @@ export const ingestSection: BenchSection = {
       {
         for (const [transport, rate] of configs) {
           const label = `${transport === 'http' ? 'OTLP/HTTP' : 'OTLP/gRPC'} sampling ${rate.toFixed(1)}`;
-          await t.db.query('TRUNCATE trace_steps, workflow_sessions, performance_snapshots, ingest_receipts, error_logs');
+          await t.db.query('TRUNCATE trace_steps, workflow_sessions, performance_snapshots, performance_snapshots_pending, performance_rollups, ingest_receipts, error_logs');
           const collector = await startCollector({ DATABASE_URL: t.url, DEBUGGING_TRACE_SAMPLING_RATE: String(rate) });
           let peak = NaN;
           let sustained: Phase;

@@ -150,7 +150,7 @@ async function ingestRows(ctx: BenchContext): Promise<void> {
   try {
     let next = 0;
     for (const mode of order) {
-      await t.db.query('TRUNCATE trace_steps, workflow_sessions, performance_snapshots, operation_stats, operation_stats_pending, ingest_receipts, error_logs');
+      await t.db.query('TRUNCATE trace_steps, workflow_sessions, performance_snapshots, performance_snapshots_pending, performance_rollups, operation_stats, operation_stats_pending, ingest_receipts, error_logs');
       const db0 = await backendCpuUs(t.db);
       const collector = buildCollector({
         db: t.db,

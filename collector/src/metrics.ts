@@ -70,6 +70,23 @@ export function createCollectorMetrics(registry = new Registry()) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    snapshotFolds: new Counter({
+      name: 'flowscope_snapshot_folds_total',
+      help: 'Folds of pending snapshot rows into performance_snapshots and performance_rollups, by result (ok, failed)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    snapshotFoldedRows: new Counter({
+      name: 'flowscope_snapshot_folded_rows_total',
+      help: 'Pending snapshot rows (one per flush and workflow type) folded into performance_snapshots',
+      registers: [registry],
+    }),
+    snapshotFoldDuration: new Histogram({
+      name: 'flowscope_snapshot_fold_duration_seconds',
+      help: 'Time of one fold of pending snapshot rows (all its transactions)',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
     queuedSpans: new Gauge({
       name: 'flowscope_writer_queue_spans',
       help: 'Spans waiting for the writer',

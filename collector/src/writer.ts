@@ -5,6 +5,7 @@ import {
   classifyDbError,
   claimReceipts,
   foldPendingOperations,
+  foldPendingSnapshots,
   withHourRows,
   writeOperationDeltas,
   dbErrorCode,
@@ -99,6 +100,9 @@ const flushCounts = (items: readonly WriteItem[], receipts: readonly string[], s
   snapshots: mergeDeltas(items.flatMap((i) => i.deltas ?? [])),
   operations: mergeOperationDeltas(items.flatMap((i) => i.opDeltas ?? [])),
 });
+
+/** The request's counts include deltas that the counts statement records as pending rows. */
+const hasPendingRows = (i: WriteItem) => Boolean(i.opDeltas?.length || i.deltas?.length);
 
 /** A flush holds a request committed before: its counts must not be applied again. */
 class RetriedRequest extends Error {}
@@ -198,6 +202,20 @@ export class GroupCommitWriter {
       this.logger.warn({ err: String((err as Error)?.message ?? err), code: codeOf(err) }, 'could not fold pending operation statistics; will retry');
     } finally {
       end();
+    }
+    const endSnapshots = this.metrics.snapshotFoldDuration.startTimer();
+    try {
+      for (;;) {
+        const rows = await foldPendingSnapshots(this.db, max);
+        this.metrics.snapshotFoldedRows.inc(rows);
+        if (rows < max || !(toTheEnd || !this.closed)) break;
+      }
+      this.metrics.snapshotFolds.inc({ result: 'ok' });
+    } catch (err) {
+      this.metrics.snapshotFolds.inc({ result: 'failed' });
+      this.logger.warn({ err: String((err as Error)?.message ?? err), code: codeOf(err) }, 'could not fold pending snapshot rows; will retry');
+    } finally {
+      endSnapshots();
     }
   }
 
@@ -338,7 +356,7 @@ export class GroupCommitWriter {
             const fresh = await claimReceipts(tx, receipts);
             const counted = once.filter((i) => i.receipt === undefined || fresh.has(i.receipt));
             const counts = await applyFlushCounts(tx, flushCounts(counted, [], spans));
-            return { result: { ...r, transitions: counts.transitions }, counted: new Set(counted), pending: counted.some((i) => i.opDeltas?.length) };
+            return { result: { ...r, transitions: counts.transitions }, counted: new Set(counted), pending: counted.some(hasPendingRows) };
           }
           // Receipts first: they decide which requests' counts are applied (exactly once).
           const fresh = await claimReceipts(tx, receipts);
@@ -391,7 +409,7 @@ export class GroupCommitWriter {
         const r = await writeSpanBatch(tx, { spans, errors: errs, observations: [], keepMarkedByCounts: true });
         const counts = await applyFlushCounts(tx, flushCounts(once, receipts, spans));
         if (counts.fresh.size < receipts.length) throw new RetriedRequest();
-        return { result: { ...r, transitions: counts.transitions }, counted: new Set(once), pending: once.some((i) => i.opDeltas?.length) };
+        return { result: { ...r, transitions: counts.transitions }, counted: new Set(once), pending: once.some(hasPendingRows) };
       });
     } catch (err) {
       if (!(err instanceof RetriedRequest)) throw err;

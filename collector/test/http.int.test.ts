@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snapshotsWithPending } from '@flowscope/storage';
 import { decodeStatus, ExportTraceServiceResponse } from '../src/otlp.ts';
 import { gzip, otlpJson, otlpProto, spanId, startCollector, traceId, type TestCollector } from './helpers.ts';
 
@@ -346,7 +347,7 @@ describe('the old system’s switches', () => {
       expect({
         spans: await n('trace_steps'),
         errors: await n('error_logs'),
-        snapshots: await n('performance_snapshots'),
+        snapshots: await n(`${snapshotsWithPending()} s`),
         sessions: await n('workflow_sessions'),
       }).toEqual(expected);
     } finally {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { parseConfig } from '@flowscope/common';
-import { emptyBuckets, openPostgres, type Database, type SnapshotDelta, type SpanObservation, type SpanRecord } from '@flowscope/storage';
+import {
+  emptyBuckets, foldPendingSnapshots, openPostgres, snapshotsWithPending, type Database, type SnapshotDelta, type SpanObservation, type SpanRecord,
+} from '@flowscope/storage';
 import { openTestDatabase } from '@flowscope/storage/testing';
 import { collectorConfigProblems, collectorConfigShape } from '../src/config.ts';
 import { createCollectorMetrics, type CollectorMetrics } from '../src/metrics.ts';
@@ -128,7 +130,8 @@ describe.each(['postgres', 'pglite'] as const)('concurrent flushes (%s)', (drive
     const sessions = await db.query<{ workflow_id: string; span_count: number }>(`SELECT workflow_id, span_count FROM workflow_sessions WHERE workflow_id LIKE '${driver}-ov-%' ORDER BY 1`);
     expect(new Map(sessions.map((s) => [s.workflow_id, Number(s.span_count)]))).toEqual(new Map([...expected].sort()));
     const snaps = await db.query<{ component: string; m: number; n: string }>(
-      `SELECT component, ((extract(epoch FROM bucket_start) * 1000 - $1) / 60000)::int AS m, count::text AS n FROM performance_snapshots WHERE component LIKE 'c%' ORDER BY 1, 2`, [T0],
+      `SELECT component, ((extract(epoch FROM bucket_start) * 1000 - $1) / 60000)::int AS m, sum(count)::text AS n FROM ${snapshotsWithPending()} s
+        WHERE component LIKE 'c%' GROUP BY 1, 2 ORDER BY 1, 2`, [T0],
     );
     expect(new Map(snaps.map((s) => [`${s.component}/${s.m}`, Number(s.n)]))).toEqual(new Map([...snapExpected].sort()));
     const [stored] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM trace_steps WHERE workflow_id LIKE '${driver}-ov-%'`);
@@ -219,23 +222,17 @@ describe('concurrent flushes on PostgreSQL: locks', () => {
     await wdb.close();
   });
 
-  it.each(['sessions', 'snapshot rows'] as const)('two flushes wanting the same %s in opposite orders wait for one another instead of deadlocking', async (what) => {
+  it('two flushes wanting the same sessions in opposite orders wait for one another instead of deadlocking', async () => {
     const wdb = openPostgres({ url, maxConnections: 4 });
     const metrics = createCollectorMetrics();
     const writer = new GroupCommitWriter(wdb, options(2, { maxBatchSpans: 15 }), metrics, silent);
-    const tag = what === 'sessions' ? 'ord-s' : 'ord-p';
+    const tag = 'ord-s';
     // Keys a < b < z. Request 1 lists them a, z, b and request 2 b, z, a; another transaction
     // holds z. Taken in the requests' orders, flush 1 would hold a and flush 2 b, both wait for z,
     // and whichever gets z next waits for the other: a deadlock. Taken sorted, flush 2 waits for
-    // flush 1 at a. Snapshot keys: the two requests' minutes differ (no minute row in common) and
-    // share their five-minute roll-up rows, where z is held.
-    const fiveMin = Math.floor(T0 / 300_000) * 300_000 - 300_000;
-    const part = (key: string, i: number) =>
-      what === 'sessions'
-        ? request(`${tag}-${key}`, 5, '', { component: `${tag}-c`, minute: 0 })
-        : request(`${tag}-${key}${i}`, 5, '', { component: `${tag}-${key}`, minute: (fiveMin - T0) / MIN + (i === 2 ? 1 : 0) });
+    // flush 1 at a.
     const item = (keys: string[], i: number): WriteItem => {
-      const parts = keys.map((k) => part(k, i));
+      const parts = keys.map((k) => request(`${tag}-${k}`, 5, '', { component: `${tag}-c`, minute: 0 }));
       return { spans: [], errors: [], observations: parts.flatMap((p) => p.observations ?? []), deltas: parts.flatMap((p) => p.deltas ?? []), receipt: `${tag}-${i}` };
     };
     await writer.submit(item(['z'], 0)); // the row to hold exists
@@ -244,8 +241,7 @@ describe('concurrent flushes on PostgreSQL: locks', () => {
     let locked!: () => void;
     const isLocked = new Promise<void>((r) => (locked = r));
     const holder = db.transaction(async (tx) => {
-      if (what === 'sessions') await tx.query('SELECT 1 FROM workflow_sessions WHERE workflow_id = $1 FOR UPDATE', [`${tag}-z`]);
-      else await tx.query('SELECT 1 FROM performance_rollups WHERE component = $1 AND bucket_seconds = 300 FOR UPDATE', [`${tag}-z`]);
+      await tx.query('SELECT 1 FROM workflow_sessions WHERE workflow_id = $1 FOR UPDATE', [`${tag}-z`]);
       locked();
       await released;
     });
@@ -258,13 +254,46 @@ describe('concurrent flushes on PostgreSQL: locks', () => {
     await holder;
     await Promise.all([one, two]);
     expect(await metricValue(metrics.writeRetries, '40P01')).toBe(0);
-    if (what === 'sessions') {
-      const rows = await db.query<{ w: string; n: number }>(`SELECT workflow_id AS w, span_count AS n FROM workflow_sessions WHERE workflow_id LIKE '${tag}-%' ORDER BY 1`);
-      expect(rows.map((r) => [r.w, Number(r.n)])).toEqual([[`${tag}-a`, 10], [`${tag}-b`, 10], [`${tag}-z`, 15]]);
-    } else {
-      const rows = await db.query<{ c: string; n: string }>(`SELECT component AS c, count::text AS n FROM performance_rollups WHERE component LIKE '${tag}-%' AND bucket_seconds = 300 ORDER BY 1`);
-      expect(rows.map((r) => [r.c, Number(r.n)])).toEqual([[`${tag}-a`, 10], [`${tag}-b`, 10], [`${tag}-z`, 15]]);
-    }
+    const rows = await db.query<{ w: string; n: number }>(`SELECT workflow_id AS w, span_count AS n FROM workflow_sessions WHERE workflow_id LIKE '${tag}-%' ORDER BY 1`);
+    expect(rows.map((r) => [r.w, Number(r.n)])).toEqual([[`${tag}-a`, 10], [`${tag}-b`, 10], [`${tag}-z`, 15]]);
+    await writer.close();
+    await wdb.close();
+  });
+
+  it('flushes take no lock on snapshot rows (they record pending rows); the fold does, in key order, and counts every span once', async () => {
+    const wdb = openPostgres({ url, maxConnections: 4 });
+    const metrics = createCollectorMetrics();
+    const writer = new GroupCommitWriter(wdb, options(2, { maxBatchSpans: 15 }), metrics, silent);
+    const tag = 'ord-p';
+    // The two requests' minutes differ (no minute row in common) and share their five-minute
+    // roll-up rows, where another transaction holds z.
+    const fiveMin = Math.floor(T0 / 300_000) * 300_000 - 300_000;
+    const item = (keys: string[], i: number): WriteItem => {
+      const parts = keys.map((k) => request(`${tag}-${k}${i}`, 5, '', { component: `${tag}-${k}`, minute: (fiveMin - T0) / MIN + (i === 2 ? 1 : 0) }));
+      return { spans: [], errors: [], observations: parts.flatMap((p) => p.observations ?? []), deltas: parts.flatMap((p) => p.deltas ?? []), receipt: `${tag}-${i}` };
+    };
+    await writer.submit(item(['z'], 0));
+    await foldPendingSnapshots(db, 1000); // the roll-up row to hold exists
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = db.transaction(async (tx) => {
+      await tx.query('SELECT 1 FROM performance_rollups WHERE component = $1 AND bucket_seconds = 300 FOR UPDATE', [`${tag}-z`]);
+      locked();
+      await released;
+    });
+    await isLocked;
+    // Both flushes commit while z is held: they never touch it.
+    await Promise.all([writer.submit(item(['a', 'z', 'b'], 1)), writer.submit(item(['b', 'z', 'a'], 2))]);
+    expect(await lockWaiters()).toHaveLength(0);
+    const fold = foldPendingSnapshots(db, 1000);
+    await waitFor(async () => (await lockWaiters()).length === 1, 'the fold to wait');
+    release();
+    await holder;
+    expect(await fold).toBeGreaterThan(0);
+    const rows = await db.query<{ c: string; n: string }>(`SELECT component AS c, count::text AS n FROM performance_rollups WHERE component LIKE '${tag}-%' AND bucket_seconds = 300 ORDER BY 1`);
+    expect(rows.map((r) => [r.c, Number(r.n)])).toEqual([[`${tag}-a`, 10], [`${tag}-b`, 10], [`${tag}-z`, 15]]);
     await writer.close();
     await wdb.close();
   });
@@ -318,7 +347,7 @@ describe('concurrent flushes on PostgreSQL: locks', () => {
     expect([a.duplicateRequest, b.duplicateRequest]).toEqual([false, true]);
     const [row] = await db.query<{ s: number; n: number; p: string }>(
       `SELECT span_count AS s, (SELECT count(*)::int FROM trace_steps WHERE workflow_id = $1) AS n,
-              (SELECT sum(count)::text FROM performance_snapshots WHERE component = 'twice-c') AS p
+              (SELECT sum(count)::text FROM ${snapshotsWithPending()} s WHERE component = 'twice-c') AS p
          FROM workflow_sessions WHERE workflow_id = $1`, [wf],
     );
     expect([Number(row!.s), Number(row!.n), Number(row!.p)]).toEqual([8, 3, 7]);

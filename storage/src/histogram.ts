@@ -64,3 +64,57 @@ export function quantile(buckets: readonly number[], q: number, min?: number | n
   }
   return max ?? null;
 }
+
+/**
+ * A histogram as a PostgreSQL array literal of its non-zero range with explicit bounds
+ * ('[36:41]={2,0,1,4,1,2}', 1-based like the dense arrays; '{}' when empty): a pending row holds
+ * about a tenth of the dense arrays' text.
+ */
+export function trimmedArray(counts: readonly number[]): string {
+  let lo = 0;
+  while (lo < counts.length && counts[lo] === 0) lo++;
+  if (lo === counts.length) return '{}';
+  let hi = counts.length - 1;
+  while (counts[hi] === 0) hi--;
+  return `[${lo + 1}:${hi + 1}]={${counts.slice(lo, hi + 1).join(',')}}`;
+}
+
+/** Dense counts from an array literal, dense ('{0,3,…}') or trimmed ('[36:41]={2,0,…}'). */
+export function countsOf(literal: string): number[] {
+  const out = new Array<number>(BUCKET_COUNT).fill(0);
+  let from = 0;
+  let body = literal;
+  if (literal.startsWith('[')) {
+    const eq = literal.indexOf('=');
+    from = Number(literal.slice(1, literal.indexOf(':'))) - 1;
+    body = literal.slice(eq + 1);
+  }
+  if (body.length <= 2) return out;
+  const values = body.slice(1, -1).split(',');
+  for (let i = 0; i < values.length; i++) out[from + i] = Number(values[i]);
+  return out;
+}
+
+/** Adds an array literal's counts (dense '{0,3,…}' or trimmed '[36:41]={2,0,…}') into `into`. */
+export function addCounts(into: number[], literal: string): void {
+  let i = 0;
+  let at = 0;
+  if (literal.charCodeAt(0) === 91 /* [ */) {
+    at = Number(literal.slice(1, literal.indexOf(':'))) - 1;
+    i = literal.indexOf('=') + 1;
+  }
+  let n = 0;
+  let digits = false;
+  for (i += 1; i < literal.length; i++) {
+    const c = literal.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      digits = true;
+    } else if (c === 44 /* , */ || c === 125 /* } */) {
+      if (digits) into[at] = (into[at] ?? 0) + n;
+      at++;
+      n = 0;
+      digits = false;
+    }
+  }
+}

@@ -1,6 +1,6 @@
-import type { Tx } from './driver.ts';
+import type { Database, Tx } from './driver.ts';
 import type { Queryable } from './sql.ts';
-import { BUCKET_COUNT } from './histogram.ts';
+import { BUCKET_COUNT, addCounts, trimmedArray } from './histogram.ts';
 
 /**
  * Metric names of performance_snapshots.metric. Every span counts under `duration_ms`;
@@ -188,3 +188,142 @@ export const ALERT_STATISTICS = ['p50', 'p90', 'p95', 'p99', 'avg', 'max', 'erro
  * edits them.
  */
 export const ALERT_METRIC_PATTERN = `^(${Object.values(SNAPSHOT_METRICS).join('|')}):(${ALERT_STATISTICS.join('|')})$`;
+
+/**
+ * Pending snapshot rows (migration 0010, issue 12): a flush records its snapshot minute deltas
+ * as one row per workflow type (a JSON text, PendingSnapshotJson rows) in the statement that
+ * applies its other counts, instead of upserting a few hundred hot minute and roll-up rows;
+ * the collector folds pending rows into performance_snapshots and performance_rollups every
+ * few seconds (foldPendingSnapshots), in one transaction that deletes what it folded. Readers
+ * of minute rows add the pending rows (snapshotsWithPending), so every span counts exactly once
+ * at any moment, before and after a fold.
+ */
+interface PendingSnapshotJson {
+  /** Minute start, seconds since the epoch. */
+  m: number;
+  l: string;
+  c: string;
+  /** metric */
+  k: string;
+  n: number;
+  e: number;
+  s: number;
+  lo: number;
+  hi: number;
+  /** Histogram as a trimmed array literal (histogram.ts trimmedArray). */
+  b: string;
+}
+
+/** Milliseconds to the nanosecond: a sum of durations printed without float noise. */
+const toNs = (ms: number) => Math.round(ms * 1e6) / 1e6;
+
+/**
+ * The parameters of pendingSnapshotInsert: the deltas summed per minute and key, one JSON text
+ * per workflow type (readers filtered by type skip the others' rows before parsing them), types sorted.
+ */
+export function pendingSnapshotRows(deltas: readonly SnapshotDelta[]): [types: string[], texts: string[]] {
+  const byType = new Map<string, PendingSnapshotJson[]>();
+  for (const d of rollUp(deltas, 60)) {
+    if (d.buckets.length !== BUCKET_COUNT) throw new Error(`snapshot delta needs ${BUCKET_COUNT} buckets`);
+    const row: PendingSnapshotJson = {
+      m: d.bucketStartMs / 1000, l: d.layer, c: d.component, k: d.metric, n: d.count, e: d.errorCount,
+      s: toNs(d.sum), lo: d.min, hi: d.max, b: trimmedArray(d.buckets),
+    };
+    const list = byType.get(d.workflowType);
+    if (list) list.push(row);
+    else byType.set(d.workflowType, [row]);
+  }
+  const types = [...byType.keys()].sort();
+  return [types, types.map((t) => JSON.stringify(byType.get(t)))];
+}
+
+/** The statement part that records pending snapshot rows from the parameters at `types` and `texts` (without RETURNING). */
+export function pendingSnapshotInsert(types: string, texts: string): string {
+  return `INSERT INTO performance_snapshots_pending (workflow_type, deltas) SELECT u.t, u.d FROM unnest(${types}::text[], ${texts}::text[]) AS u(t, d)`;
+}
+
+/** Records snapshot deltas as pending rows in the caller's transaction (see pendingSnapshotRows). */
+export async function writePendingSnapshotDeltas(tx: Tx, deltas: readonly SnapshotDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
+  await tx.query(pendingSnapshotInsert('$1', '$2'), pendingSnapshotRows(deltas));
+}
+
+/** The minute deltas of pending rows (their workflow type and JSON text), summed per minute and key. */
+export function parsePendingSnapshots(rows: readonly { workflow_type: string; deltas: string }[]): SnapshotDelta[] {
+  const out = new Map<string, SnapshotDelta>();
+  for (const row of rows) {
+    for (const r of JSON.parse(row.deltas) as PendingSnapshotJson[]) {
+      const bucketStartMs = r.m * 1000;
+      const key = `${bucketStartMs}\u0000${row.workflow_type}\u0000${r.l}\u0000${r.c}\u0000${r.k}`;
+      let d = out.get(key);
+      if (!d) {
+        d = {
+          bucketStartMs, workflowType: row.workflow_type, layer: r.l, component: r.c, metric: r.k,
+          count: 0, errorCount: 0, sum: 0, min: r.lo, max: r.hi, buckets: new Array<number>(BUCKET_COUNT).fill(0),
+        };
+        out.set(key, d);
+      }
+      d.count += r.n;
+      d.errorCount += r.e;
+      d.sum += r.s;
+      if (r.lo < d.min) d.min = r.lo;
+      if (r.hi > d.max) d.max = r.hi;
+      addCounts(d.buckets, r.b);
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * Folds up to `maxRows` pending snapshot rows (oldest first) into performance_snapshots and
+ * performance_rollups (writeSnapshotDeltas: minute rows and roll-ups, in key order) in one
+ * transaction that deletes what it folded: a span counts in a pending row or in the tables,
+ * never both, never neither. Rows another fold is working on are skipped. Returns how many
+ * pending rows were folded.
+ */
+export async function foldPendingSnapshots(db: Database, maxRows: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.query<{ workflow_type: string; deltas: string }>(
+      `DELETE FROM performance_snapshots_pending
+        WHERE id IN (SELECT id FROM performance_snapshots_pending ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING workflow_type, deltas`,
+      [maxRows],
+    );
+    if (rows.length === 0) return 0;
+    await writeSnapshotDeltas(tx, parsePendingSnapshots(rows));
+    return rows.length;
+  });
+}
+
+/** Pending snapshot rows not folded yet. */
+export async function countPendingSnapshots(db: Queryable): Promise<number> {
+  const [r] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM performance_snapshots_pending');
+  return Number(r?.n ?? 0);
+}
+
+/**
+ * The pending rows not folded yet (see foldPendingSnapshots) as a subquery with
+ * performance_snapshots' columns. Buckets of pending rows are trimmed arrays: their lower bound
+ * is their first non-zero bucket, so read them by subscript, not by ordinality. `types`: a
+ * text[] parameter; pending rows of other workflow types are skipped before their JSON is parsed.
+ */
+export function pendingSnapshots(types?: string): string {
+  return `(SELECT to_timestamp(r.m) AS bucket_start, p.workflow_type, r.l AS layer, r.c AS component, r.k AS metric, r.n AS count,
+                  r.e AS error_count, r.s AS sum, r.lo AS min, r.hi AS max, r.b::bigint[] AS buckets
+             FROM performance_snapshots_pending p,
+                  jsonb_to_recordset(p.deltas::jsonb) AS r(m double precision, l text, c text, k text, n bigint, e bigint,
+                    s double precision, lo double precision, hi double precision, b text)${types ? `
+            WHERE p.workflow_type = ANY(${types}::text[])` : ''})`;
+}
+
+/**
+ * The minute rows of performance_snapshots and the pending rows not folded yet, as one subquery
+ * (see pendingSnapshots). Conditions on the columns reach performance_snapshots' partitions
+ * through the UNION ALL.
+ */
+export function snapshotsWithPending(types?: string): string {
+  return `(SELECT bucket_start, workflow_type, layer, component, metric, count, error_count, sum, min, max, buckets
+             FROM performance_snapshots
+           UNION ALL
+           SELECT * FROM ${pendingSnapshots(types)} pending)`;
+}

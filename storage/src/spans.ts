@@ -2,7 +2,7 @@ import { copyLine, nanosToIso, type CopyValue } from './copy.ts';
 import type { Database, Tx } from './driver.ts';
 import type { SpanEventJson, SpanLinkJson, WorkflowStatus } from './schema.ts';
 import { pendingOperationInsert, pendingOperationRows, type OperationDelta } from './baselines.ts';
-import { snapshotParams, snapshotUpserts, type SnapshotDelta } from './snapshots.ts';
+import { pendingSnapshotInsert, pendingSnapshotRows, type SnapshotDelta } from './snapshots.ts';
 
 /** One span as the collector maps it, ready to store. Ids are lowercase hex. */
 export interface SpanRecord {
@@ -461,10 +461,10 @@ interface TransitionRow {
 }
 
 /**
- * A flush's counts in one statement (one round trip): claims the receipts and applies the
- * sessions of every observation, the snapshot deltas (minute rows and roll-ups) and records
- * the per-operation deltas as pending rows, one per workflow type (foldPendingOperations moves them into
- * operation_stats later; its readers count pending rows too), on the assumption that every
+ * A flush's counts in one statement (one round trip): claims the receipts, applies the
+ * sessions of every observation, and records the snapshot and per-operation deltas as pending
+ * rows, one per workflow type each (foldPendingSnapshots and foldPendingOperations move them
+ * into their tables later; readers count pending rows too), on the assumption that every
  * receipt is new. Returns the receipts that
  * were new and the session transitions. When fewer receipts were new than given (an exporter's
  * retry is in the flush), the counts were applied for a request already counted: the caller must
@@ -472,13 +472,10 @@ interface TransitionRow {
  * writer on its own), as it did before this statement existed.
  */
 export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh: Set<string>; transitions: SessionTransition[] }> {
-  const [minutes, rollups] = snapshotParams(c.snapshots);
-  const [snap, roll] = snapshotUpserts('$3', '$4');
   const rows = await tx.query<TransitionRow & { hash: string | null }>(
     `WITH fresh AS (${CLAIM_RECEIPTS} RETURNING hash),
      ${SESSION_CTES(OBSERVATIONS_JSON('$2'), true)},
-     snap AS (${snap} RETURNING 1),
-     roll AS (${roll} RETURNING 1),
+     snap AS (${pendingSnapshotInsert('$3', '$4')} RETURNING 1),
      ops AS (${pendingOperationInsert('$5', '$6')} RETURNING 1),
      transitions AS (${TRANSITIONS})
      SELECT hash, NULL AS workflow_id, NULL AS workflow_type, NULL AS from_status, NULL AS to_status, NULL AS user_id,
@@ -488,8 +485,7 @@ export async function applyFlushCounts(tx: Tx, c: FlushCounts): Promise<{ fresh:
     [
       receiptOrder(c.receipts),
       jsonRows(OBSERVATION_COLUMNS, withKept(aggregateObservations(c.observations), c.stored ?? [])),
-      minutes,
-      rollups,
+      ...pendingSnapshotRows(c.snapshots),
       ...pendingOperationRows(c.operations),
     ],
   );

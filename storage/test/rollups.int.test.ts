@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BUCKET_COUNT, findTraceIds, rebuildRollups, snapshotSeries, writeSnapshotDeltas, writeSpans, type Database, type SnapshotDelta, type SnapshotGroup, type SpanRecord,
+  findTraceIds, rebuildRollups, writeSnapshotDeltas, writeSpans, type Database, type SnapshotGroup, type SpanRecord,
 } from '../src/index.ts';
 import { openTestDatabase, type Driver } from '../src/testing.ts';
 import { hex, span } from './fixtures.ts';
+import { expectSeries, prng, snapshotDeltas } from './snapshot-fixtures.ts';
 
 // Issue 12: performance series read five-minute and hour roll-ups, and a Jaeger search walks a
 // service's spans newest first and stops early. Both must answer exactly what the plain
@@ -13,64 +14,10 @@ const HOUR = 3_600_000;
 const H0 = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR; // three hours ago, on an hour
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-
-const TYPES = ['checkout', 'login'];
-const LAYERS = ['api', 'database'];
-
-/** Deltas over three hours and a bit, several per minute and scope (so upserts add up). */
-function deltas(): SnapshotDelta[] {
-  const rand = prng(5);
-  const out: SnapshotDelta[] = [];
-  for (let i = 0; i < 400; i++) {
-    const buckets = new Array<number>(BUCKET_COUNT).fill(0);
-    const n = 1 + Math.floor(rand() * 5);
-    for (let k = 0; k < n; k++) buckets[Math.floor(rand() * BUCKET_COUNT)]! += 1;
-    const min = Math.round(rand() * 100);
-    out.push({
-      bucketStartMs: H0 + Math.floor(rand() * 200) * MIN,
-      workflowType: TYPES[Math.floor(rand() * 2)]!,
-      layer: LAYERS[Math.floor(rand() * 2)]!,
-      component: rand() < 0.5 ? 'a' : 'b',
-      metric: 'duration_ms',
-      count: n,
-      errorCount: rand() < 0.2 ? 1 : 0,
-      sum: n * (min + 5),
-      min,
-      max: min + 10,
-      buckets,
-    });
-  }
-  return out;
-}
-
-/** What the series must hold: the deltas summed per step (and group) in plain code. */
-function expected(ds: SnapshotDelta[], fromMs: number, toMs: number, stepS: number, groupBy: SnapshotGroup[], workflowType?: string) {
-  const out = new Map<string, { n: number; errors: number; total: number; min: number; max: number; hist: Map<number, number> }>();
-  for (const d of ds) {
-    if (d.bucketStartMs < fromMs || d.bucketStartMs >= toMs || (workflowType && d.workflowType !== workflowType)) continue;
-    const t = Math.floor(d.bucketStartMs / (stepS * 1000)) * stepS;
-    const labels = { workflow_type: d.workflowType, layer: d.layer, component: d.component };
-    const k = JSON.stringify([t, ...groupBy.map((g) => labels[g])]);
-    const c = out.get(k) ?? { n: 0, errors: 0, total: 0, min: Infinity, max: -Infinity, hist: new Map<number, number>() };
-    c.n += d.count;
-    c.errors += d.errorCount;
-    c.total += d.sum;
-    c.min = Math.min(c.min, d.min);
-    c.max = Math.max(c.max, d.max);
-    d.buckets.forEach((b, i) => b && c.hist.set(i + 1, (c.hist.get(i + 1) ?? 0) + b));
-    out.set(k, c);
-  }
-  return [...out].map(([k, c]) => [k, c.n, c.errors, c.total, c.min, c.max, [...c.hist].sort((a, b) => a[0] - b[0])]).sort();
-}
-
 describe.each<Driver>(['postgres', 'pglite'])('roll-ups and early-stopping search on %s', (driver) => {
   let db: Database;
   let dispose: () => Promise<void>;
-  const ds = deltas();
+  const ds = snapshotDeltas(H0);
 
   beforeAll(async () => {
     ({ db, dispose } = await openTestDatabase(driver));
@@ -91,17 +38,7 @@ describe.each<Driver>(['postgres', 'pglite'])('roll-ups and early-stopping searc
       [H0 + MIN, H0 + 2 * HOUR, 120, []], // minutes only
       [H0, H0 + 4 * MIN, 300, []], // less than one roll-up bucket: minutes only
     ];
-    for (const [from, to, step, groupBy, workflowType] of cases) {
-      const { cells, buckets } = await snapshotSeries(db, { metric: 'duration_ms', fromIso: iso(from), toIso: iso(to), stepSeconds: step, groupBy, workflow_type: workflowType });
-      const key = (r: { t: number } & Partial<Record<SnapshotGroup, string>>) => JSON.stringify([Number(r.t), ...groupBy.map((g) => r[g])]);
-      const hist = new Map<string, [number, number][]>();
-      for (const b of buckets) hist.set(key(b), [...(hist.get(key(b)) ?? []), [Number(b.i), Number(b.n)]]);
-      const got = cells
-        .map((c) => [key(c), Number(c.n), Number(c.errors), Number(c.total), Number(c.min), Number(c.max), (hist.get(key(c)) ?? []).sort((a, b) => a[0] - b[0])])
-        .sort();
-      expect(got, `${iso(from)}..${iso(to)} step ${step} by ${groupBy.join(',')}`).toEqual(expected(ds, from, to, step, groupBy, workflowType));
-      expect(got.length).toBeGreaterThan(0);
-    }
+    for (const [from, to, step, groupBy, workflowType] of cases) await expectSeries(db, ds, from, to, step, groupBy, workflowType);
   });
 
   it('rebuilding the roll-ups from the minute rows gives the rows ingest wrote', async () => {

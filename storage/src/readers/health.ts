@@ -1,14 +1,15 @@
-import { and, count, eq, gte, sql, type SQL } from 'drizzle-orm';
-import { alertRules, alerts, errorLogs, performanceSnapshots, workflowSessions } from '../schema.ts';
+import { count, eq, gte, sql, type SQL } from 'drizzle-orm';
+import { alertRules, alerts, errorLogs, workflowSessions } from '../schema.ts';
+import { snapshotsWithPending } from '../snapshots.ts';
 import { run, type Queryable } from '../sql.ts';
 import { activeWorkflowsByType } from './workflows.ts';
 
 /**
  * System health counts for dashboards and on-call. Contract: counts come from the partial
  * indexes (in-progress workflows, unresolved errors); ingest from the span snapshots of the
- * last five full minutes plus the current one (every span, sampled or not); alert counts from
+ * last five full minutes plus the current one (every span, sampled or not; pending rows too); alert counts from
  * firing alerts and enabled rules. All numbers, never null. Written with drizzle (counts with
- * FILTER as SQL fragments over the schema's columns).
+ * FILTER as SQL fragments over the schema's columns), but for ingest (raw SQL over snapshotsWithPending).
  */
 export interface HealthCounts {
   activeWorkflows: number;
@@ -30,7 +31,6 @@ const countWhere = (cond: SQL) => sql`count(*) FILTER (WHERE ${cond})::int`.mapW
 export async function healthCounts(db: Queryable): Promise<HealthCounts> {
   const d = db.drizzle;
   const ws = workflowSessions;
-  const ps = performanceSnapshots;
   const [activeWorkflows, activeByType, [finished], unresolvedErrors, [ingest], [firing], rulesEnabled] = await Promise.all([
     run(d.$count(ws, eq(ws.status, 'in_progress'))),
     activeWorkflowsByType(db, 1000),
@@ -40,10 +40,10 @@ export async function healthCounts(db: Queryable): Promise<HealthCounts> {
         .where(gte(ws.startedAt, sql`now() - interval '1 hour'`)),
     ),
     run(d.$count(errorLogs, eq(errorLogs.resolved, false))),
-    run(
-      d.select({ n: sql`coalesce(sum(${ps.count}), 0)::float8`.mapWith(Number), e: sql`coalesce(sum(${ps.errorCount}), 0)::float8`.mapWith(Number) })
-        .from(ps)
-        .where(and(eq(ps.metric, 'duration_ms'), gte(ps.bucketStart, sql`date_trunc('minute', now()) - interval '5 minutes'`))),
+    // Minute rows and the pending rows not folded yet (snapshotsWithPending), in one statement.
+    db.query<{ n: number; e: number }>(
+      `SELECT coalesce(sum(count), 0)::float8 AS n, coalesce(sum(error_count), 0)::float8 AS e FROM ${snapshotsWithPending()} s
+        WHERE metric = 'duration_ms' AND bucket_start >= date_trunc('minute', now()) - interval '5 minutes'`,
     ),
     run(
       d.select({ all: count(), warning: countWhere(eq(alerts.severity, 'warning')), critical: countWhere(eq(alerts.severity, 'critical')) })
@@ -58,8 +58,8 @@ export async function healthCounts(db: Queryable): Promise<HealthCounts> {
     failedLastHour: finished?.failed ?? 0,
     timedOutLastHour: finished?.timed_out ?? 0,
     unresolvedErrors,
-    spansLast5m: ingest?.n ?? 0,
-    errorsLast5m: ingest?.e ?? 0,
+    spansLast5m: Number(ingest?.n ?? 0),
+    errorsLast5m: Number(ingest?.e ?? 0),
     alertsFiring: firing?.all ?? 0,
     alertsFiringWarning: firing?.warning ?? 0,
     alertsFiringCritical: firing?.critical ?? 0,

@@ -1,7 +1,7 @@
-import { and, eq, gt, lte } from 'drizzle-orm';
-import { performanceSnapshots, type PerformanceSnapshotRecord } from '../schema.ts';
-import { ROLLUP_ALL, ROLLUP_SECONDS } from '../snapshots.ts';
-import { Where, eqIf, run, type Queryable, type SnakeRow } from '../sql.ts';
+import type { PerformanceSnapshotRecord } from '../schema.ts';
+import { ROLLUP_ALL, ROLLUP_SECONDS, pendingSnapshots, snapshotsWithPending } from '../snapshots.ts';
+import { Where, type Queryable, type SnakeRow } from '../sql.ts';
+import { countsOf } from '../histogram.ts';
 
 /**
  * Snapshot reader (performance_snapshots: one row per minute × workflow type × layer ×
@@ -72,9 +72,16 @@ export async function snapshotSeries(db: Queryable, q: SeriesQuery): Promise<{ c
     );
     minutesFrom = cutP;
   }
+  const toP = w.param(q.toIso);
   parts.push(
     `SELECT ${cols} FROM performance_snapshots WHERE ${scope}
-        AND bucket_start >= ${minutesFrom}::timestamptz AND bucket_start < ${w.param(q.toIso)}::timestamptz`,
+        AND bucket_start >= ${minutesFrom}::timestamptz AND bucket_start < ${toP}::timestamptz`,
+  );
+  // Pending rows (not folded yet) are in neither roll-ups nor minute rows: read over the whole range.
+  const pendingTypes = q.workflow_type == null ? undefined : w.param([q.workflow_type]);
+  parts.push(
+    `SELECT ${cols} FROM ${pendingSnapshots(pendingTypes)} pending WHERE ${scope}
+        AND bucket_start >= ${w.param(q.fromIso)}::timestamptz AND bucket_start < ${toP}::timestamptz`,
   );
   const rows = await db.query<SeriesCell & { hist: Record<string, number> | null }>(
     `WITH src AS MATERIALIZED (${parts.join(' UNION ALL ')}),
@@ -82,9 +89,9 @@ export async function snapshotSeries(db: Queryable, q: SeriesQuery): Promise<{ c
                            min(min) AS min, max(max) AS max
                       FROM src GROUP BY t${g}),
           hist AS (SELECT t${g}, jsonb_object_agg(i, n) AS hist
-                     FROM (SELECT t${g}, u.i, sum(u.b)::float8 AS n
-                             FROM src, unnest(src.buckets) WITH ORDINALITY AS u(b, i)
-                            WHERE u.b <> 0 GROUP BY t${g}, u.i) c
+                     FROM (SELECT t${g}, u.o + array_lower(src.buckets, 1) - 1 AS i, sum(u.b)::float8 AS n
+                             FROM src, unnest(src.buckets) WITH ORDINALITY AS u(b, o)
+                            WHERE u.b <> 0 GROUP BY t${g}, i) c
                     GROUP BY t${g})
      SELECT cells.*, hist.hist FROM cells LEFT JOIN hist USING (t${g})`,
     w.params,
@@ -105,25 +112,25 @@ export type SnapshotRow = SnakeRow<
   Pick<PerformanceSnapshotRecord, 'workflowType' | 'layer' | 'component' | 'count' | 'errorCount' | 'sum' | 'min' | 'max' | 'buckets'>
 >;
 
-/** The minute rows of `metric` with bucket_start in (fromIso, toIso], filtered on the given scope values. */
-export function snapshotsInWindow(db: Queryable, q: { metric: string; fromIso: string; toIso: string; scope: SnapshotScope }): Promise<SnapshotRow[]> {
-  const s = performanceSnapshots;
-  return run(
-    db.drizzle
-      .select({
-        workflow_type: s.workflowType, layer: s.layer, component: s.component, count: s.count, error_count: s.errorCount,
-        sum: s.sum, min: s.min, max: s.max, buckets: s.buckets,
-      })
-      .from(s)
-      .where(
-        and(
-          eq(s.metric, q.metric),
-          gt(s.bucketStart, q.fromIso),
-          lte(s.bucketStart, q.toIso),
-          eqIf(s.workflowType, q.scope.workflow_type ?? undefined),
-          eqIf(s.layer, q.scope.layer ?? undefined),
-          eqIf(s.component, q.scope.component ?? undefined),
-        ),
-      ),
+/**
+ * The minute rows of `metric` with bucket_start in (fromIso, toIso], filtered on the given scope
+ * values, and the pending rows of those minutes not folded yet (so a minute and scope may come
+ * in several rows: callers add them up). One statement, so a fold committing meanwhile moves
+ * nothing into or out of the answer.
+ */
+export async function snapshotsInWindow(db: Queryable, q: { metric: string; fromIso: string; toIso: string; scope: SnapshotScope }): Promise<SnapshotRow[]> {
+  const w = new Where()
+    .add('metric = ?', q.metric)
+    .add('bucket_start > ?::timestamptz', q.fromIso)
+    .add('bucket_start <= ?::timestamptz', q.toIso)
+    .add('workflow_type = ?', q.scope.workflow_type ?? undefined)
+    .add('layer = ?', q.scope.layer ?? undefined)
+    .add('component = ?', q.scope.component ?? undefined);
+  const types = q.scope.workflow_type == null ? undefined : w.param([q.scope.workflow_type]);
+  const rows = await db.query<Omit<SnapshotRow, 'buckets'> & { buckets: string }>(
+    `SELECT workflow_type, layer, component, count::float8 AS count, error_count::float8 AS error_count, sum, min, max, buckets::text AS buckets
+       FROM ${snapshotsWithPending(types)} s ${w}`,
+    w.params,
   );
+  return rows.map((r) => ({ ...r, buckets: countsOf(r.buckets) }));
 }
